@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint schema clean
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m newsbot.demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check newsbot tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check newsbot tests
+
+# Rewrite the shipped JSON Schema after changing newsbot/items.py.
+schema: $(VENV)/.installed
+	$(BIN)/python -m newsbot.schema
+
+# The machine's pip is too old for trafilatura's dependencies: upgrade it inside the venv first.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) output/*.jsonl output/*.log output/*/ .pytest_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""Why a page did not become an article: typed rejections, each with a stable reason code.
+
+The reason code is what the crawl counts (``newsbot/dropped/<reason>``) and logs, so it is part of the
+public interface: codes are never renamed, only added.
+"""
+
+from __future__ import annotations
+
+
+class Rejected(Exception):
+    """A page that cannot become an article. ``reason`` is a stable machine-readable code."""
+
+    reason = "rejected"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.reason)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+class EmptyPage(Rejected):
+    """The response has no content at all."""
+
+    reason = "empty"
+
+
+class NotHtml(Rejected):
+    """The response is not an HTML document (PDF, image, JSON, binary...)."""
+
+    reason = "not-html"
+
+
+class Unparseable(Rejected):
+    """The bytes could not be parsed into a document."""
+
+    reason = "unparseable"
+
+
+class NotAnArticle(Rejected):
+    """An HTML page, but not an article page (index, tag, video, error page...)."""
+
+    reason = "not-article"
+
+
+class BodyTooShort(Rejected):
+    """An article page whose extracted body is empty or too short to be a record."""
+
+    reason = "too-short"

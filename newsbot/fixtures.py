@@ -1,0 +1,139 @@
+"""Make and refresh fixture cases.
+
+    newsbot-fixtures record <site> <case-dir> <url>   fetch a live article (all its pages) into a new case
+    newsbot-fixtures expect <path>...                  (re)write expected.json of every case under <path>
+    newsbot-fixtures diff <path>...                    show how current output differs from expected.json
+
+``expected.json`` written by ``record``/``expect`` is the current output: review it by hand before you
+commit it, since a case is only worth what its expected record is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from newsbot.replay import EXPECTED_FILE, Case, find_cases
+from newsbot.sites import RULES
+from newsbot.urls import strip_tracking
+
+# Fields that differ on every run and so are left out of expected.json.
+VOLATILE = {"metadata": ("dateDownloaded",)}
+
+
+def without_volatile(record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    for key, subkeys in VOLATILE.items():
+        if isinstance(out.get(key), dict):
+            out[key] = {k: v for k, v in out[key].items() if k not in subkeys}
+    return out
+
+
+def crawl(spider: str, args: dict[str, str], *, extra: Iterable[str] = ()) -> tuple[int, list[dict[str, Any]], str]:
+    """Run ``scrapy crawl`` in a subprocess (the exact path a user takes); return (exit code, records, log)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.jsonl"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", f"{out}:jsonlines", "-L", "INFO", *extra]
+        for name, value in args.items():
+            cmd += ["-a", f"{name}={value}"]
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+    return proc.returncode, records, proc.stdout + proc.stderr
+
+
+def spider_for(case: Case) -> str:
+    return case.site if case.site in RULES else "generic"
+
+
+def replay(case: Case) -> dict[str, Any] | None:
+    """Replay one case through its site's spider; its record, or None if it produced none."""
+    _, records, _ = crawl(spider_for(case), {"replay": str(case.directory)})
+    return record_for(case, records)
+
+
+def record_for(case: Case, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The record a crawl produced for ``case``: the one whose url is the case's start URL."""
+    url = strip_tracking(case.url)
+    return next((r for r in records if r.get("url") == url), None)
+
+
+def write_expected(case: Case, record: dict[str, Any]) -> Path:
+    path = case.directory / EXPECTED_FILE
+    path.write_text(json.dumps(without_volatile(record), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def field_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """One readable entry per field that differs (a line diff for the body)."""
+    import difflib
+
+    actual = without_volatile(actual)
+    problems = []
+    for key in sorted(set(expected) | set(actual)):
+        if key not in actual:
+            problems.append(f"{key}: missing from the output")
+        elif key not in expected:
+            problems.append(f"{key}: not in expected.json (output: {actual[key]!r})")
+        elif expected[key] != actual[key]:
+            if key == "articleBody":
+                diff = difflib.unified_diff(str(expected[key]).splitlines(), str(actual[key]).splitlines(),
+                                            "expected", "actual", lineterm="", n=0)
+                problems.append("articleBody differs:\n  " + "\n  ".join(diff))
+            else:
+                problems.append(f"{key}:\n  expected {expected[key]!r}\n  actual   {actual[key]!r}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newsbot-fixtures", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="fetch a live article into a new case directory")
+    rec.add_argument("site", choices=sorted(RULES))
+    rec.add_argument("case_dir", type=Path)
+    rec.add_argument("url")
+    for name in ("expect", "diff"):
+        p = sub.add_parser(name, help=f"{name} every case under the given paths")
+        p.add_argument("paths", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "record":
+        if (args.case_dir / "case.json").exists():
+            parser.error(f"{args.case_dir} already holds a case")
+        code, _, log = crawl(args.site, {"url": args.url, "record": str(args.case_dir)})
+        if code != 0 or not (args.case_dir / "case.json").exists():
+            print(log, file=sys.stderr)
+            return 1
+        cases = [Case.load(args.case_dir)]
+    else:
+        cases = [case for path in args.paths for case in find_cases(path)]
+
+    failures = 0
+    for case in cases:
+        record = replay(case)
+        if record is None:
+            print(f"{case.directory}: no record (see `scrapy crawl {spider_for(case)} -a replay={case.directory}`)")
+            failures += 1
+        elif args.command == "diff":
+            expected_path = case.directory / EXPECTED_FILE
+            expected = json.loads(expected_path.read_text(encoding="utf-8")) if expected_path.exists() else {}
+            problems = field_differences(expected, record)
+            print(f"{case.directory}: {'OK' if not problems else 'differs'}")
+            for problem in problems:
+                print(f"  {problem}")
+            failures += bool(problems)
+        else:
+            print(f"wrote {write_expected(case, record)} (review it before committing)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""A response parsed once: the lxml tree, meta tags and JSON-LD that every field reads."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import lxml.etree
+import lxml.html
+from lxml.cssselect import CSSSelector
+from w3lib.encoding import html_to_unicode
+
+from newsbot.errors import EmptyPage, NotHtml, Unparseable
+from newsbot.text import clean_line
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+ARTICLE_TYPES = frozenset(
+    {"NewsArticle", "Article", "BlogPosting", "ReportageNews", "AnalysisNewsArticle", "OpinionNewsArticle",
+     "LiveBlogPosting", "BackgroundNewsArticle", "Report", "WebPageElement"}
+)
+# Magic numbers of the binary formats a news crawl meets most: PDF, images, archives, media.
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"ID3",
+                 b"\x00\x00\x00", b"OggS", b"fLaC")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
+
+
+@functools.cache
+def css(selector: str) -> CSSSelector:
+    """A compiled CSS selector (compiled once per process: translating CSS to XPath is not free)."""
+    return CSSSelector(selector)
+
+
+def _check_is_html(body: bytes, content_type: str | None) -> None:
+    if not body.strip():
+        raise EmptyPage("the response body is empty")
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime and not mime.startswith(HTML_TYPES):
+        raise NotHtml(f"content type {mime!r}")
+    head = body[:1024]
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        raise NotHtml("binary content")
+    if not _MARKUP_START.match(head) and b"<html" not in head.lower() and b"<body" not in body[:65536].lower():
+        raise NotHtml("no markup")
+
+
+def _load_json_ld(raw: str) -> Any:
+    raw = raw.strip().removeprefix("<!--").removesuffix("-->").strip()
+    raw = raw.removeprefix("//<![CDATA[").removesuffix("//]]>").strip()
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        # Hand-written JSON-LD often carries raw newlines inside strings or trailing commas.
+        repaired = re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ").replace("\r", " "))
+        try:
+            return json.loads(repaired)
+        except json.JSONDecodeError:
+            return None
+
+
+def _flatten(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _flatten(item)
+    elif isinstance(node, dict):
+        yield node
+        if "@graph" in node:
+            yield from _flatten(node["@graph"])
+
+
+def ld_types(node: dict[str, Any]) -> set[str]:
+    types = node.get("@type", ())
+    return {types} if isinstance(types, str) else {t for t in types if isinstance(t, str)}
+
+
+@dataclass
+class ParsedPage:
+    url: str
+    tree: lxml.html.HtmlElement
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    json_ld: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+    @classmethod
+    def parse(cls, body: bytes | str, url: str, content_type: str | None = None) -> ParsedPage:
+        """Parse a response. Raises :class:`EmptyPage`, :class:`NotHtml` or :class:`Unparseable`."""
+        if isinstance(body, str):
+            raw = body.encode("utf-8", "surrogatepass")
+            encoding, text = "utf-8", body
+            _check_is_html(raw, content_type)
+        else:
+            _check_is_html(body, content_type)
+            encoding, text = html_to_unicode(content_type, body)
+        text = _XML_DECLARATION.sub("", text, count=1)
+        try:
+            tree = lxml.html.document_fromstring(text, parser=_parser())
+        except (lxml.etree.ParserError, ValueError) as exc:
+            raise Unparseable(str(exc)) from exc
+        if tree is None:
+            raise Unparseable("no document element")
+        page = cls(url=url, tree=tree, encoding=encoding)
+        page._read_head()
+        return page
+
+    def _read_head(self) -> None:
+        for el in self.tree.iter("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content is not None:
+                self.meta.setdefault(key.strip().lower(), []).append(content.strip())
+        for script in css('script[type="application/ld+json"]')(self.tree):
+            data = _load_json_ld(script.text or "")
+            self.json_ld.extend(_flatten(data))
+
+    # Reading helpers every field uses.
+    def select(self, selector: str, root: lxml.html.HtmlElement | None = None) -> list[lxml.html.HtmlElement]:
+        return css(selector)(self.tree if root is None else root)
+
+    def first(self, *selectors: str) -> lxml.html.HtmlElement | None:
+        """The first element matching the first selector that matches anything."""
+        for selector in selectors:
+            found = self.select(selector)
+            if found:
+                return found[0]
+        return None
+
+    def text(self, *selectors: str) -> str | None:
+        """Whitespace-normalized text of the first element matched by the first matching selector."""
+        el = self.first(*selectors)
+        return (clean_line(el.text_content()) or None) if el is not None else None
+
+    def texts(self, selector: str) -> list[str]:
+        return [t for t in (clean_line(el.text_content()) for el in self.select(selector)) if t]
+
+    def meta_content(self, *keys: str) -> str | None:
+        for key in keys:
+            for value in self.meta.get(key.lower(), ()):
+                if value:
+                    return value
+        return None
+
+    def ld_of_type(self, types: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+        return [node for node in self.json_ld if ld_types(node) & types]
+
+    @functools.cached_property
+    def article_ld(self) -> dict[str, Any]:
+        """The page's article JSON-LD object (merged if it is split over several blocks), or {}."""
+        merged: dict[str, Any] = {}
+        for node in self.ld_of_type(ARTICLE_TYPES - {"WebPageElement"}):
+            for key, value in node.items():
+                merged.setdefault(key, value)
+        return merged
+
+    @property
+    def lang(self) -> str | None:
+        value = self.tree.get("lang") or self.meta_content("og:locale", "content-language", "language")
+        return value.split("-")[0].split("_")[0].lower() if value else None
+
+
+@functools.cache
+def _parser() -> lxml.html.HTMLParser:
+    # huge_tree lifts libxml2's depth and text-size caps; remove_comments drops noise at parse time.
+    return lxml.html.HTMLParser(remove_comments=True, huge_tree=True, default_doctype=False)

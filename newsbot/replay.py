@@ -1,0 +1,181 @@
+"""Fixture cases: loading them, replaying them instead of the network, and recording new ones.
+
+A case is a directory holding ``case.json`` (the start URL and a map of URL -> stored response), the
+response files it names, and ``expected.json`` (the record the spider must produce). The format is a
+contract other tools rely on; see the README.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
+
+logger = logging.getLogger(__name__)
+
+CASE_FILE = "case.json"
+EXPECTED_FILE = "expected.json"
+
+
+class CaseError(ValueError):
+    """A fixture case that breaks the format: what is wrong, and in which file."""
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    path: Path
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    directory: Path
+    url: str
+    responses: dict[str, StoredResponse]
+
+    @property
+    def site(self) -> str:
+        """By convention ``fixtures/<site>/<case>/``: the parent folder names the site."""
+        return self.directory.parent.name
+
+    @classmethod
+    def load(cls, directory: Path) -> Case:
+        path = directory / CASE_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CaseError(f"{path}: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            raise CaseError(f"{path}: needs a string 'url'")
+        raw_responses = data.get("responses")
+        if not isinstance(raw_responses, dict) or not raw_responses:
+            raise CaseError(f"{path}: needs a non-empty 'responses' object")
+        root = directory.resolve()
+        responses = {}
+        for url, spec in raw_responses.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
+                raise CaseError(f"{path}: response for {url} needs a 'file'")
+            file = (directory / spec["file"]).resolve()
+            # A case may only serve its own files: no ../ escapes out of the fixture tree.
+            if not file.is_relative_to(root):
+                raise CaseError(f"{path}: {spec['file']!r} is outside the case directory")
+            if not file.is_file():
+                raise CaseError(f"{path}: response file {spec['file']!r} does not exist")
+            headers = spec.get("headers") or {}
+            if not isinstance(headers, dict):
+                raise CaseError(f"{path}: headers of {url} must be an object")
+            headers = {str(k): str(v) for k, v in headers.items()}
+            responses[url] = StoredResponse(file, int(spec.get("status", 200)), headers)
+        return cls(directory=directory, url=data["url"], responses=responses)
+
+
+def find_cases(root: Path) -> list[Case]:
+    """Every case at or under ``root`` (one case, a site folder or any tree), in path order."""
+    root = Path(root)
+    if not root.exists():
+        raise CaseError(f"{root}: no such fixture directory")
+    if (root / CASE_FILE).is_file():
+        return [Case.load(root)]
+    return [Case.load(p.parent) for p in sorted(root.rglob(CASE_FILE))]
+
+
+def response_map(cases: list[Case]) -> dict[str, StoredResponse]:
+    """URL -> stored response over all ``cases``; one URL answered differently by two cases is an error."""
+    merged: dict[str, StoredResponse] = {}
+    for case in cases:
+        for url, stored in case.responses.items():
+            known = merged.get(url)
+            if known is not None and known != stored and known.path.read_bytes() != stored.path.read_bytes():
+                raise CaseError(f"{url} is answered differently by {known.path} and {stored.path}")
+            merged.setdefault(url, stored)
+    return merged
+
+
+class FixtureReplayMiddleware:
+    """Answers every request from the fixture cases of ``REPLAY_DIR``; nothing reaches the network.
+
+    A request no case answers is logged with its URL, counted as ``replay/unanswered`` and fails; the
+    crawl command then exits non-zero. A missing robots.txt is answered 404 (allow all), as a site
+    without one would.
+    """
+
+    def __init__(self, crawler: Crawler, root: Path) -> None:
+        self.crawler = crawler
+        self.responses = response_map(find_cases(root))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FixtureReplayMiddleware:
+        root = crawler.settings.get("REPLAY_DIR")
+        if not root:
+            raise NotConfigured
+        return cls(crawler, Path(root))
+
+    def process_request(self, request: Request) -> Response:
+        stats = self.crawler.stats
+        stored = self.responses.get(request.url)
+        if stored is None:
+            if urlsplit(request.url).path == "/robots.txt":
+                stats.inc_value("replay/robots_default")
+                return Response(url=request.url, status=404, body=b"", request=request)
+            stats.inc_value("replay/unanswered")
+            logger.error("replay: no fixture answers %s", request.url)
+            raise IgnoreRequest(f"replay: no fixture answers {request.url}")
+        stats.inc_value("replay/answered")
+        body = stored.path.read_bytes()
+        headers = stored.headers or {"Content-Type": "text/html; charset=UTF-8"}
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request)
+
+
+class FixtureRecorderMiddleware:
+    """Records every response of a live crawl into a case directory (``RECORD_DIR``): ``case.json`` plus one
+    file per response. The first article request's URL becomes the case's start URL."""
+
+    def __init__(self, crawler: Crawler, directory: Path) -> None:
+        self.directory = directory
+        self.start_url: str | None = None
+        self.responses: dict[str, dict[str, Any]] = {}
+        crawler.signals.connect(self.write_case, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FixtureRecorderMiddleware:
+        directory = crawler.settings.get("RECORD_DIR")
+        if not directory:
+            raise NotConfigured
+        return cls(crawler, Path(directory))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if urlsplit(request.url).path == "/robots.txt":
+            return response
+        self.start_url = self.start_url or request.url
+        name = f"page-{len(self.responses) + 1}-{hashlib.sha1(request.url.encode()).hexdigest()[:8]}.html"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / name).write_bytes(response.body)
+        content_type = response.headers.get("Content-Type", b"text/html").decode("latin-1")
+        self.responses[request.url] = {"file": name, "status": response.status,
+                                       "headers": {"Content-Type": content_type}}
+        return response
+
+    def write_case(self) -> None:
+        if not self.start_url:
+            logger.error("record: nothing was fetched; no case written to %s", self.directory)
+            return
+        case = {"url": self.start_url, "responses": self.responses}
+        (self.directory / CASE_FILE).write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        logger.info("record: wrote %s with %d responses", self.directory / CASE_FILE, len(self.responses))
+
+
+def iter_case_dirs(root: Path) -> Iterator[Path]:
+    yield from (case.directory for case in find_cases(root))

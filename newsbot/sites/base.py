@@ -1,0 +1,309 @@
+"""What every site's rules share. A site module subclasses :class:`SiteRules`, fills in its declarative
+data (selectors, boilerplate phrases, datelines) and overrides a field method only where its markup needs it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any, ClassVar
+
+import lxml.html
+
+from newsbot.dates import WIB, parse_human, parse_iso
+from newsbot.items import Breadcrumb, Image
+from newsbot.page import ParsedPage, css
+from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
+from newsbot.urls import absolute, host
+
+# Lines that are boilerplate on Indonesian news pages (and their translated republishers) whatever the
+# site: related-article prompts, ad labels, share and app prompts, video-player chrome, source links.
+COMMON_BOILERPLATE: tuple[str, ...] = (
+    r"baca juga\s*:?.*",
+    r"baca (?:berita|artikel) (?:lainnya|selengkapnya).*",
+    r"(?:lihat|simak) juga\s*:.*",
+    r"advertisement",
+    r"iklan(?:\s+\d+)?",
+    r"konten artikel",
+    r"source link",
+    r"sumber\s*:\s*\S.{0,60}",
+    r"scroll (?:to continue|untuk melanjutkan).*",
+    r"(?:artikel|konten|berita) (?:ini )?(?:berlanjut|bersambung) (?:di bawah|setelah) (?:ini|iklan).*",
+    r"lanjutkan membaca",
+    r"continue reading",
+    r"memuat\s*(?:\.\.\.|…)",
+    r"kami mohon maaf, tetapi video ini gagal dimuat\.?",
+    r"video (?:yang )?direkomendasikan",
+    r"direkomendasikan dari editorial",
+    r"(?:berita|artikel) (?:rekomendasi|terkait|lainnya|terkini|terpopuler)",
+    r"(?:ikuti|follow) (?:kami|us)(?: di| on)?\b.{0,60}",
+    r"(?:dapatkan|simak|cek|baca|ikuti|gabung).{0,80}(?:whatsapp|google news|wa channel|telegram|saluran wa).*",
+    r"(?:download|unduh) aplikasi.*",
+    r"(?:bagikan|share)(?: artikel ini| this(?: article)?)?\s*:?",
+    r"tulis komentar anda",
+    r"klik (?:di ?sini|disini) untuk.*",
+    r"zoom-?in",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """How a multi-page article is fetched whole.
+
+    ``all_pages_url`` answers the whole text in one response; ``page_urls`` (pages 2..N) are the fallback
+    when it fails. ``count`` is the number of pages the site splits the article into.
+    """
+
+    count: int
+    all_pages_url: str | None
+    page_urls: tuple[str, ...]
+
+
+class SiteRules:
+    """Rules for one site. Subclasses set the class attributes; the defaults suit an unknown site."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    publisher: ClassVar[str | None] = None
+    domains: ClassVar[tuple[str, ...]] = ()
+    timezone: ClassVar[timezone] = WIB
+
+    # Body: the first matching selector's element is the body; nothing matching means the whole page.
+    body_selectors: ClassVar[tuple[str, ...]] = ()
+    # Removed from the body element before trafilatura sees it.
+    drop_selectors: ClassVar[tuple[str, ...]] = ()
+    # Whole lines removed after trafilatura (regexes, matched case-insensitively against the entire line).
+    boilerplate_phrases: ClassVar[tuple[str, ...]] = ()
+    # Dateline prefixes of the first body line; a ``place`` group names the place.
+    datelines: ClassVar[tuple[Dateline, ...]] = ()
+    # A trailing marker on the body's last line ("***", "(ian)") that is not article text.
+    trailer: ClassVar[re.Pattern[str] | None] = re.compile(r"\s*(?:\*{3,}|-{3,}|#{3,})\s*$")
+    title_suffix: ClassVar[re.Pattern[str] | None] = None
+
+    headline_selectors: ClassVar[tuple[str, ...]] = ("h1",)
+    author_selectors: ClassVar[tuple[str, ...]] = ()
+    editor_selectors: ClassVar[tuple[str, ...]] = ()
+    date_selectors: ClassVar[tuple[str, ...]] = ()
+    section_selectors: ClassVar[tuple[str, ...]] = ()
+    breadcrumb_selectors: ClassVar[tuple[str, ...]] = ()
+    tag_selectors: ClassVar[tuple[str, ...]] = ()
+    image_selectors: ClassVar[tuple[str, ...]] = ()
+    caption_selectors: ClassVar[tuple[str, ...]] = ()
+    paywall_selectors: ClassVar[tuple[str, ...]] = ()
+    # A body shorter than this (in words) is no article, unless a paywall explains it.
+    min_body_words: ClassVar[int] = 20
+
+    def __init__(self) -> None:
+        self.boilerplate = compile_phrases(COMMON_BOILERPLATE + self.boilerplate_phrases)
+
+    @property
+    def extractor_id(self) -> str:
+        return f"{self.name}/{self.version}"
+
+    # Body -------------------------------------------------------------------------------------------
+    def body_element(self, page: ParsedPage) -> lxml.html.HtmlElement:
+        """A pruned copy of the element holding the article text (the page's root for an unknown site)."""
+        found = page.first(*self.body_selectors) if self.body_selectors else None
+        root = copy.deepcopy(found if found is not None else page.tree)
+        for selector in self.drop_selectors:
+            for el in css(selector)(root):
+                el.drop_tree()
+        return root
+
+    def has_body(self, page: ParsedPage) -> bool:
+        return not self.body_selectors or page.first(*self.body_selectors) is not None
+
+    def clean_lines(self, lines: list[str], page: ParsedPage) -> list[str]:
+        """Site-specific line cleanup after the shared one; the default keeps every line."""
+        return lines
+
+    # Pagination -------------------------------------------------------------------------------------
+    def pagination(self, page: ParsedPage) -> Pagination | None:
+        """How to fetch the rest of a multi-page article, or None for a single page."""
+        return None
+
+    def canonical_first_page(self, url: str) -> str:
+        """The URL of page 1 for any page of an article (the record's ``url``)."""
+        return url
+
+    # Metadata fields ---------------------------------------------------------------------------------
+    def headline(self, page: ParsedPage) -> str | None:
+        title = _ld_text(page.article_ld.get("headline")) or page.text(*self.headline_selectors)
+        if title:
+            return clean_or_none(title)
+        # Only the document-level titles carry a " - Site Name" suffix.
+        title = page.meta_content("og:title", "twitter:title") or page.text("title")
+        if title and self.title_suffix is not None:
+            title = self.title_suffix.sub("", title)
+        return clean_or_none(title)
+
+    def description(self, page: ParsedPage) -> str | None:
+        text = page.meta_content("description", "og:description", "twitter:description") or _ld_text(
+            page.article_ld.get("description")
+        )
+        return clean_or_none(re.sub(r"\s+-\s+Halaman\s+\d+\s*$", "", text)) if text else None
+
+    def author_texts(self, page: ParsedPage) -> list[str]:
+        """Byline texts, each later split into people."""
+        for selector in self.author_selectors:
+            found = page.texts(selector)
+            if found:
+                return found
+        return _ld_names(page.article_ld.get("author")) or _split_meta(page.meta_content("author"))
+
+    def editor_texts(self, page: ParsedPage) -> list[str]:
+        for selector in self.editor_selectors:
+            found = page.texts(selector)
+            if found:
+                return found
+        return _ld_names(page.article_ld.get("editor"))
+
+    def visible_date(self, page: ParsedPage) -> str | None:
+        return page.text(*self.date_selectors) if self.date_selectors else None
+
+    def date_published(self, page: ParsedPage) -> tuple[str | None, str | None]:
+        """(ISO date, raw string as shown) of the original publication."""
+        visible = self.visible_date(page)
+        machine = (
+            _ld_text(page.article_ld.get("datePublished"))
+            or page.meta_content("article:published_time", "og:published_time", "datepublished",
+                                 "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued")
+            or _time_datetime(page)
+        )
+        iso = parse_iso(machine, self.timezone) or parse_human(visible, self.timezone) or parse_human(
+            machine, self.timezone
+        )
+        return iso, clean_or_none(visible or machine)
+
+    def date_modified(self, page: ParsedPage) -> str | None:
+        raw = _ld_text(page.article_ld.get("dateModified")) or page.meta_content(
+            "article:modified_time", "og:updated_time", "datemodified", "last-modified"
+        )
+        return parse_iso(raw, self.timezone)
+
+    def breadcrumbs(self, page: ParsedPage) -> list[Breadcrumb]:
+        for node in page.ld_of_type({"BreadcrumbList"}):
+            crumbs = _ld_breadcrumbs(node, page.url)
+            if crumbs:
+                return crumbs
+        for selector in self.breadcrumb_selectors:
+            links = page.select(selector)
+            if links:
+                return [Breadcrumb(name=clean_line(a.text_content()) or None, url=absolute(page.url, a.get("href")))
+                        for a in links]
+        return []
+
+    def section(self, page: ParsedPage, crumbs: Sequence[Breadcrumb]) -> str | None:
+        value = _ld_text(page.article_ld.get("articleSection")) or page.meta_content("article:section")
+        if not value and self.section_selectors:
+            value = page.text(*self.section_selectors)
+        if not value and len(crumbs) > 1:
+            value = crumbs[-1].name
+        return clean_or_none(value)
+
+    def keywords(self, page: ParsedPage) -> list[str]:
+        for selector in self.tag_selectors:
+            found = page.texts(selector)
+            if found:
+                return dedupe(found)
+        ld = page.article_ld.get("keywords")
+        if isinstance(ld, list):
+            return dedupe(clean_line(str(k)) for k in ld)
+        tags = page.meta.get("article:tag") or []
+        text = ld if isinstance(ld, str) else page.meta_content("news_keywords", "keywords")
+        return dedupe([clean_line(t) for t in tags] + _split_meta(text))
+
+    def main_image(self, page: ParsedPage) -> Image | None:
+        url = page.meta_content("og:image", "og:image:url", "twitter:image") or _ld_image(page.article_ld.get("image"))
+        if not url and self.image_selectors:
+            img = page.first(*self.image_selectors)
+            if img is not None:
+                url = img.get("data-src") or img.get("src")
+        url = absolute(page.url, url)
+        if not url:
+            return None
+        caption = page.text(*self.caption_selectors) if self.caption_selectors else None
+        return Image(url=url, caption=caption)
+
+    def is_accessible_for_free(self, page: ParsedPage) -> bool:
+        flag = page.article_ld.get("isAccessibleForFree")
+        if isinstance(flag, str):
+            flag = flag.strip().lower() not in ("false", "0", "no")
+        if flag is False:
+            return False
+        return not (self.paywall_selectors and page.first(*self.paywall_selectors) is not None)
+
+    def canonical_url(self, page: ParsedPage) -> str | None:
+        link = page.first('link[rel="canonical"]')
+        href = link.get("href") if link is not None else page.meta_content("og:url")
+        return absolute(page.url, href)
+
+    def publisher_name(self, page: ParsedPage) -> str | None:
+        if self.publisher:
+            return self.publisher
+        org = page.article_ld.get("publisher")
+        return _ld_names(org)[0] if _ld_names(org) else page.meta_content("og:site_name") or host(page.url) or None
+
+
+# JSON-LD value helpers: schema.org lets most properties be a string, an object or a list of either.
+def _ld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    return clean_or_none(value) if isinstance(value, str) else None
+
+
+def _ld_names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and clean_line(name):
+            names.append(clean_line(name))
+    return names
+
+
+def _ld_image(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or value.get("@id")
+    return value if isinstance(value, str) else None
+
+
+def _ld_breadcrumbs(node: dict[str, Any], base: str) -> list[Breadcrumb]:
+    items = node.get("itemListElement") or []
+    if not isinstance(items, list):
+        return []
+    crumbs = []
+    for item in sorted((i for i in items if isinstance(i, dict)), key=lambda i: _position(i.get("position"))):
+        target = item.get("item")
+        name, url = item.get("name"), None
+        if isinstance(target, dict):
+            name = name or target.get("name")
+            url = target.get("@id") or target.get("url")
+        elif isinstance(target, str):
+            url = target
+        crumbs.append(Breadcrumb(name=clean_or_none(name) if isinstance(name, str) else None,
+                                 url=absolute(base, url) if isinstance(url, str) else None))
+    return crumbs
+
+
+def _position(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _split_meta(text: str | None) -> list[str]:
+    return [t for t in (clean_line(part) for part in (text or "").split(",")) if t]
+
+
+def _time_datetime(page: ParsedPage) -> str | None:
+    el = page.first("time[datetime]")
+    return el.get("datetime") if el is not None else None

@@ -1,0 +1,135 @@
+"""The extraction core on its own: typed rejections for bad input, and the normalization helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsbot.dates import parse_any, parse_human, parse_iso
+from newsbot.errors import BodyTooShort, EmptyPage, NotAnArticle, NotHtml, Rejected
+from newsbot.extract import extract_article
+from newsbot.people import parse_people
+from newsbot.schema import validation_errors
+from newsbot.sites import get_rules
+from newsbot.text import Dateline, split_dateline
+from newsbot.urls import strip_tracking
+
+from .conftest import FIXTURES
+
+URL = "https://news.example.com/2024/06/21/judul"
+GENERIC = get_rules("generic")
+ARTICLE_HTML = (FIXTURES / "generic/republisher-translated-putin-korut/page.html").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "error"),
+    [
+        (b"", "text/html", EmptyPage),
+        (b"   \n\t ", None, EmptyPage),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", NotHtml),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", None, NotHtml),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/html", NotHtml),
+        (json.dumps({"headline": "x"}).encode(), "application/json", NotHtml),
+        (b"just some plain text, no markup at all", None, NotHtml),
+        (b"<html><head><title>Indeks</title></head><body><ul><li><a href='/a'>A</a></li></ul></body></html>",
+         "text/html", BodyTooShort),
+    ],
+    ids=["empty", "whitespace", "pdf-typed", "pdf-sniffed", "png-as-html", "json", "plain-text", "index-page"],
+)
+def test_bad_input_is_rejected_with_a_typed_reason(body, content_type, error):
+    with pytest.raises(error) as info:
+        extract_article(body, URL, GENERIC, content_type)
+    assert isinstance(info.value, Rejected)
+    assert info.value.reason == error.reason
+    assert str(info.value).startswith(error.reason)
+
+
+def test_site_rules_reject_a_page_without_their_body_container():
+    class Strict(type(GENERIC)):
+        name = "strict"
+        body_selectors = ("div#article-body",)
+
+    with pytest.raises(NotAnArticle):
+        extract_article(ARTICLE_HTML, URL, Strict())
+
+
+def test_core_record_validates_and_is_deterministic():
+    first = extract_article(ARTICLE_HTML, URL + "?utm_source=x", GENERIC).to_dict()
+    second = extract_article(ARTICLE_HTML.decode("utf-8"), URL, GENERIC).to_dict()
+    assert validation_errors(first) == []
+    assert first["url"] == URL
+    for volatile in ("metadata",):
+        first.pop(volatile), second.pop(volatile)
+    assert first == second
+    assert first["inLanguage"] == "id"
+    assert "Konten artikel" not in first["articleBody"]
+    assert "\n\n" not in first["articleBody"]
+
+
+def test_bytes_are_decoded_by_their_declared_charset():
+    paragraphs = "".join(
+        f"<p>Paragraf {n}: caf\u00e9 na\u00efve r\u00e9sum\u00e9, berita panjang ke-{n} untuk diuji hari ini.</p>"
+        for n in range(1, 6)
+    )
+    text = f"<html><head><meta charset='windows-1252'></head><body><article>{paragraphs}</article></body></html>"
+    record = extract_article(text.encode("windows-1252"), URL, GENERIC, "text/html")
+    assert "caf\u00e9 na\u00efve r\u00e9sum\u00e9" in record.articleBody
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2026-07-24T12:40+07:00", "2026-07-24T12:40:00+07:00"),
+        ("2024/06/21 10:15:00", "2024-06-21T10:15:00+07:00"),
+        ("2024-06-21T03:15:00Z", "2024-06-21T03:15:00+00:00"),
+        ("2024-06-21T10:15:00.000+0700", "2024-06-21T10:15:00+07:00"),
+        ("Jumat, 21 Juni 2024 | 10:15", "2024-06-21T10:15:00+07:00"),
+        ("Kamis, 14 September 2023 - 20:22 WIB", "2023-09-14T20:22:00+07:00"),
+        ("Jum'at, 24 Juli 2026 - 14:00 WIB", "2026-07-24T14:00:00+07:00"),
+        ("Sabtu, 17 Agt 2024 09:05 WITA", "2024-08-17T09:05:00+08:00"),
+        ("Selasa, 31 Des 2024 23:59 WIT", "2024-12-31T23:59:00+09:00"),
+        ("21 Juni 2024", "2024-06-21T00:00:00+07:00"),
+    ],
+)
+def test_dates_normalize_to_iso_with_offset(raw, iso):
+    assert parse_any(raw) == iso
+
+
+@pytest.mark.parametrize("raw", ["", "kemarin", "31 Februari 2024 10:00", "2024-13-01", "7 menit yang lalu"])
+def test_unparseable_dates_are_none(raw):
+    assert parse_iso(raw) is None
+    assert parse_human(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Penulis : Aprianus Doni Tolok - Bisnis.com", ["Aprianus Doni Tolok"]),
+        ("Andi Saputra, Budi Santoso dan Citra Lestari", ["Andi Saputra", "Budi Santoso", "Citra Lestari"]),
+        ("Reza Deni & Ibriza Fasti Ifhami", ["Reza Deni", "Ibriza Fasti Ifhami"]),
+        ("Laporan Wartawan Tribunnews.com, Reza Deni", ["Reza Deni"]),
+        ("Budi Santoso (Antara)", ["Budi Santoso"]),
+        ("Editor: Bobby Wiratama", ["Bobby Wiratama"]),
+        ("Reuters", []),
+        ("Byron Kusuma", ["Byron Kusuma"]),
+    ],
+)
+def test_bylines_become_names(raw, names):
+    people = parse_people([raw])
+    assert [p.name for p in people] == names
+    assert all(p.nameRaw == raw for p in people)
+
+
+def test_dateline_place_and_outlet_only_prefixes():
+    import re
+
+    rules = (Dateline(re.compile(r"^(?:TRIBUNNEWS\.COM|(?P<place>[A-Z]{3,}))\s*-\s+")),)
+    assert split_dateline("JAKARTA - Presiden berkata.", rules) == ("JAKARTA", "Presiden berkata.")
+    assert split_dateline("TRIBUNNEWS.COM - Presiden berkata.", rules) == (None, "Presiden berkata.")
+    assert split_dateline("Presiden berkata.", rules) == (None, "Presiden berkata.")
+
+
+def test_tracking_parameters_are_removed_and_the_rest_kept():
+    url = "https://x.com/a/b?page=2&utm_source=fb&utm_medium=social&fbclid=1&id=7#top"
+    assert strip_tracking(url) == "https://x.com/a/b?page=2&id=7"

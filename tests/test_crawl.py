@@ -1,0 +1,136 @@
+"""The scrapy commands a user runs: list, crawl -a url=..., crawl -a replay=..., and their exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from newsbot.fixtures import crawl
+from newsbot.replay import CaseError, find_cases
+
+from .conftest import FIXTURES, ROOT
+
+CASE = FIXTURES / "generic/republisher-translated-putin-korut"
+EXPECTED = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
+
+
+def scrapy(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}, check=False)
+
+
+def test_scrapy_list_shows_generic():
+    result = scrapy("list")
+    assert result.returncode == 0, result.stderr
+    assert "generic" in result.stdout.split()
+
+
+@pytest.fixture
+def local_site():
+    """A real HTTP server on 127.0.0.1 serving the generic fixture page (and no robots.txt)."""
+    page = (CASE / "page.html").read_bytes()
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            if self.path.startswith("/berita/"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=UTF-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_crawl_generic_url_fetches_one_page_and_emits_one_record(local_site):
+    base, hits = local_site
+    url = f"{base}/berita/rusia-korea-utara?utm_source=newsletter"
+    code, records, log = crawl("generic", {"url": url}, extra=["-s", "DOWNLOAD_DELAY=0"])
+    assert code == 0, log[-3000:]
+    assert len(records) == 1
+    record = records[0]
+    assert record["url"] == f"{base}/berita/rusia-korea-utara"
+    assert record["articleBody"] == EXPECTED["articleBody"]
+    assert record["headline"] == EXPECTED["headline"]
+    assert "/robots.txt" in hits, "robots.txt must be consulted on a live crawl"
+
+
+def test_replay_of_the_generic_case_matches_expected():
+    code, records, log = crawl("generic", {"replay": str(CASE)})
+    assert code == 0, log[-3000:]
+    assert [r["url"] for r in records] == [EXPECTED["url"]]
+    assert "replay/answered" in log
+
+
+def test_a_request_no_fixture_answers_fails_loudly(tmp_path):
+    case = tmp_path / "generic" / "missing-page"
+    case.mkdir(parents=True)
+    (case / "page.html").write_text("<html><body><p>x</p></body></html>")
+    (case / "case.json").write_text(json.dumps(
+        {"url": "https://example.com/asked", "responses": {"https://example.com/other": {"file": "page.html"}}}
+    ))
+    code, records, log = crawl("generic", {"replay": str(case)})
+    assert code != 0
+    assert records == []
+    assert "no fixture answers https://example.com/asked" in log
+    assert "'replay/unanswered': 1" in log
+
+
+def test_a_page_that_is_not_an_article_is_dropped_counted_and_logged(tmp_path):
+    case = tmp_path / "generic" / "pdf"
+    case.mkdir(parents=True)
+    (case / "doc.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n")
+    (case / "case.json").write_text(json.dumps({"url": "https://example.com/doc", "responses": {
+        "https://example.com/doc": {"file": "doc.pdf", "headers": {"Content-Type": "application/pdf"}}}}))
+    code, records, log = crawl("generic", {"replay": str(case)})
+    assert code == 0, log[-3000:]
+    assert records == []
+    assert "dropped https://example.com/doc: not-html" in log
+    assert "'newsbot/dropped/not-html': 1" in log
+
+
+def test_crawl_without_a_start_point_is_a_usage_error():
+    result = scrapy("crawl", "generic", "-L", "ERROR")
+    assert result.returncode != 0
+    assert "give an article with -a url=<URL>" in result.stderr
+
+
+def test_case_files_may_not_escape_their_directory(tmp_path):
+    case = tmp_path / "generic" / "escape"
+    case.mkdir(parents=True)
+    (case / "case.json").write_text(json.dumps(
+        {"url": "https://example.com/a", "responses": {"https://example.com/a": {"file": "../../../etc/passwd"}}}
+    ))
+    with pytest.raises(CaseError, match="outside the case directory"):
+        find_cases(case)
+
+
+def test_expect_tool_rewrites_expected_json_from_the_output(tmp_path):
+    copy = tmp_path / "generic" / CASE.name
+    shutil.copytree(CASE, copy)
+    (copy / "expected.json").unlink()
+    result = subprocess.run([sys.executable, "-m", "newsbot.fixtures", "expect", str(copy)], capture_output=True,
+                            text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((copy / "expected.json").read_text(encoding="utf-8")) == EXPECTED
