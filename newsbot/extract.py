@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
@@ -22,7 +23,6 @@ from newsbot.errors import BodyTooShort, NotAnArticle
 from newsbot.items import Article, Metadata
 from newsbot.language import detect_language
 from newsbot.page import ParsedPage
-from newsbot.people import parse_people
 from newsbot.sites.base import SiteRules
 from newsbot.text import clean_line, drop_lines, fingerprint, split_dateline, split_lines, word_count
 from newsbot.urls import strip_tracking
@@ -50,6 +50,12 @@ def parse_page(body: bytes | str, url: str, content_type: str | None = None) -> 
 def body_lines(page: ParsedPage, rules: SiteRules) -> list[str]:
     """The cleaned text lines of one page's body, before dateline handling."""
     element: HtmlElement = rules.body_element(page)
+    if element.tag != "html":
+        # Handed a bare element, trafilatura falls back to paragraph recovery and loses in-body headings;
+        # as the one <article> of a document it extracts the element whole.
+        shell = lxml.html.document_fromstring("<html><body><article></article></body></html>")
+        shell.find("body/article").append(element)
+        element = shell
     text = trafilatura.extract(element, url=page.url, **_TRAFILATURA_OPTIONS) or ""
     lines = drop_lines(split_lines(text), rules.boilerplate)
     return rules.clean_lines(lines, page)
@@ -68,8 +74,9 @@ def build_article(
     if not rules.has_body(first):
         raise NotAnArticle(f"no article body ({', '.join(rules.body_selectors)}) on {first.url}")
     headline = rules.headline(first)
+    pages = body_pages or (first,)
     lines: list[str] = []
-    for page in body_pages or (first,):
+    for page in pages:
         lines.extend(body_lines(page, rules))
     lines = _drop_title_repeats(lines, headline)
     dateline, lines = _take_dateline(lines, rules)
@@ -90,8 +97,9 @@ def build_article(
         headline=headline,
         description=rules.description(first),
         articleBody=body,
-        authors=parse_people(rules.author_texts(first)),
-        editors=parse_people(rules.editor_texts(first)),
+        # A signature at the end of the text ("(ian)") is on the last page of a multi-page article.
+        authors=rules.authors(first) or rules.authors(pages[-1]),
+        editors=rules.editors(first) or rules.editors(pages[-1]),
         datePublished=published,
         dateModified=rules.date_modified(first),
         datePublishedRaw=published_raw,

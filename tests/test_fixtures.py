@@ -9,12 +9,16 @@ import pytest
 from newsbot.fixtures import field_differences
 from newsbot.replay import EXPECTED_FILE
 from newsbot.schema import validation_errors
+from newsbot.sites import RULES
 
 from .conftest import ALL_CASES, case_id
 
 
-def test_there_are_cases_for_every_site():
-    assert {case.site for case in ALL_CASES} >= {"generic"}
+def test_every_site_rule_is_covered_by_fixture_cases():
+    counts = {site: sum(case.site == site for case in ALL_CASES) for site in RULES}
+    assert counts["generic"] >= 1, counts
+    # The seed page of each site plus at least four variants.
+    assert all(counts[site] >= 5 for site in ("bisnis", "tribun", "sindonews", "faktual")), counts
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)

@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 import lxml.html
 
 from newsbot.dates import WIB, parse_human, parse_iso
-from newsbot.items import Breadcrumb, Image
+from newsbot.items import Breadcrumb, Image, Person
 from newsbot.page import ParsedPage, css
+from newsbot.people import parse_people
 from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
 from newsbot.urls import absolute, host
 
@@ -146,6 +147,12 @@ class SiteRules:
         )
         return clean_or_none(re.sub(r"\s+-\s+Halaman\s+\d+\s*$", "", text)) if text else None
 
+    def authors(self, page: ParsedPage) -> list[Person]:
+        return parse_people(self.author_texts(page))
+
+    def editors(self, page: ParsedPage) -> list[Person]:
+        return parse_people(self.editor_texts(page))
+
     def author_texts(self, page: ParsedPage) -> list[str]:
         """Byline texts, each later split into people."""
         for selector in self.author_selectors:
@@ -173,9 +180,11 @@ class SiteRules:
                                  "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued")
             or _time_datetime(page)
         )
-        iso = parse_iso(machine, self.timezone) or parse_human(visible, self.timezone) or parse_human(
-            machine, self.timezone
-        )
+        shown = parse_human(visible, self.timezone)
+        iso = parse_iso(machine, self.timezone) or shown or parse_human(machine, self.timezone)
+        if iso and shown and iso.endswith("+00:00") and iso[:16] == shown[:16] != shown:
+            # Some CMSs tag local time as UTC ("10:15Z" on a page showing 10:15 WIB): the page is right.
+            iso = iso[:19] + shown[19:]
         return iso, clean_or_none(visible or machine)
 
     def date_modified(self, page: ParsedPage) -> str | None:

@@ -1,0 +1,50 @@
+"""Faktual Indonesia: a WordPress site on the Zox News theme (``mvp-`` classes; ``zox-`` on its sibling theme).
+
+The domain is believed to be faktual-indonesia.com; set ``FAKTUAL_DOMAINS`` (comma-separated) to change it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from newsbot.sites.base import SiteRules
+from newsbot.text import Dateline
+
+DEFAULT_DOMAIN = "faktual-indonesia.com"
+
+
+class FaktualRules(SiteRules):
+    name = "faktual"
+    version = "1"
+    publisher = "Faktual Indonesia"
+    domains = tuple(filter(None, (d.strip() for d in os.environ.get("FAKTUAL_DOMAINS", DEFAULT_DOMAIN).split(","))))
+
+    body_selectors = ("#mvp-content-main", "#zox-content-main", ".mvp-content-main")
+    drop_selectors = (
+        ".mvp-post-add-main", ".mvp-ad-label", "[class*='mvp-ad']", "[id*='mvp-post-bot-ad']", ".mvp-cont-read-wrap",
+        "#mvp-related-posts", "[class*='zox-ad']", ".sharedaddy", "#jp-relatedposts", ".jp-relatedposts",
+        "figure", "figcaption", ".wp-caption", "script", "style", "ins", "iframe", "noscript",
+    )
+    boilerplate_phrases = (
+        r"related topics\s*:?",
+        r"you may like",
+        r"click to comment",
+        r"up next",
+        r"don't miss",
+    )
+    # "FAKTUAL-INDONESIA: " names the outlet only; "FAKTUAL-INDONESIA, SURABAYA: " adds the place.
+    datelines = (
+        Dateline(re.compile(r"^(?i:faktual[- ]indonesia)\s*(?:,\s*(?P<place>[A-Z][A-Z .'-]{1,30}?))?\s*[:–—-]\s+")),
+        Dateline(re.compile(r"^(?P<place>[A-Z][A-Z .'-]{1,30}?)\s*[:–—-]\s+")),
+    )
+    title_suffix = re.compile(r"\s*[-|–]\s*Faktual[ -]Indonesia\s*$", re.IGNORECASE)
+
+    headline_selectors = ("h1.mvp-post-title", "h1.entry-title", "h1.zox-post-title")
+    author_selectors = (".mvp-author-info-name span.author-name a", ".mvp-author-info-name a",
+                        "#mvp-author-box-wrap .mvp-author-box-name a")
+    date_selectors = ("time.post-date", ".mvp-author-info-date time")
+    section_selectors = ("h3.mvp-post-cat span.mvp-post-cat", "span.mvp-post-cat")
+    tag_selectors = (".mvp-post-tags span[itemprop='keywords'] a", ".mvp-post-tags a")
+    image_selectors = ("#mvp-post-feat-img img",)
+    caption_selectors = ("span.mvp-feat-caption", "#mvp-post-feat-img figcaption")

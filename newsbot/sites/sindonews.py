@@ -1,0 +1,73 @@
+"""SINDOnews: {kanal}.sindonews.com/read/{id}/{subId}/{slug}-{unixTs}. Page 2+ adds an offset segment
+(/5, /10); ``?showpage=all`` has the whole text but no NewsArticle JSON-LD, so metadata comes from page 1."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from newsbot.items import Person
+from newsbot.page import ParsedPage
+from newsbot.sites.base import Pagination, SiteRules
+from newsbot.text import Dateline
+from newsbot.urls import absolute, strip_tracking, with_query
+
+_PAGE_OFFSET = re.compile(r"(/read/\d+/\d+/[^/?#]+)/\d+$")
+
+
+class SindonewsRules(SiteRules):
+    name = "sindonews"
+    version = "1"
+    publisher = "SINDOnews.com"
+    domains = ("sindonews.com",)
+
+    body_selectors = ("div#detail-desc", "div.detail-desc")
+    drop_selectors = (
+        ".editor", "[class^='v-']", "[class*=' v-']", "[id^='ads_']", ".adsbygoogle", "[id^='div-gpt-ad']",
+        "figure", "figcaption", "script", "style", "ins", "iframe",
+    )
+    boilerplate_phrases = (
+        r"tulis komentar anda",
+        r"video rekomendasi",
+        r"dapatkan berita terkini dan kejutan menarik dari sindonews\.com.*",
+    )
+    datelines = (
+        Dateline(re.compile(r"^(?P<place>[A-Z][A-Z .'-]{1,30}?)\s*[-–—]{1,2}\s+")),
+        Dateline(re.compile(r"^(?i:sindonews\.com)\s*[-–—]{1,2}\s+")),
+    )
+    title_suffix = re.compile(r"\s*[-|]\s*SINDOnews(?:\.com)?\s*$", re.IGNORECASE)
+
+    headline_selectors = ("article h1.detail-title", "h1.detail-title")
+    author_selectors = (".detail-nama-redaksi a[rel='author']", ".detail-nama-redaksi a")
+    date_selectors = (".detail-date-artikel",)
+    image_selectors = (".detail-img img",)
+    caption_selectors = (".detail-img .detail-caption", ".detail-img figcaption", ".detail-img .caption")
+
+    def editors(self, page: ParsedPage) -> list[Person]:
+        # The desk editor signs with initials in parentheses at the end of the body: "(ian)".
+        people = []
+        for raw in page.texts("div#detail-desc .editor, div.detail-desc .editor") or page.texts("article .editor"):
+            name = raw.strip().strip("()").strip()
+            if name:
+                people.append(Person(name=name, nameRaw=raw))
+        return people or super().editors(page)
+
+    def canonical_first_page(self, url: str) -> str:
+        parts = urlsplit(strip_tracking(url, drop=("showpage",)))
+        return urlunsplit(parts._replace(path=_PAGE_OFFSET.sub(r"\1", parts.path)))
+
+    def pagination(self, page: ParsedPage) -> Pagination | None:
+        links = page.select(".paging-artikel ul li a")
+        numbers = [int(a.text_content().strip()) for a in links if a.text_content().strip().isdigit()]
+        count = max(numbers, default=1)
+        if count <= 1:
+            return None
+        first = self.canonical_first_page(page.url)
+        all_link = page.first(".paging-all a[href*='showpage=all']")
+        all_url = absolute(page.url, all_link.get("href")) if all_link is not None else None
+        pages = [absolute(page.url, a.get("href")) for a in links if a.get("data-ci-pagination-page")]
+        return Pagination(
+            count=count,
+            all_pages_url=all_url or with_query(first, showpage="all"),
+            page_urls=tuple(u for u in pages if u),
+        )

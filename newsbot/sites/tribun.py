@@ -1,0 +1,82 @@
+"""Tribunnews: www.tribunnews.com/{section}/{yyyy}/{mm}/{dd}/{slug}, /{section}/{id}/{slug}, and the
+regional hosts {region}.tribunnews.com. Multi-page articles are read whole through ``?page=all``."""
+
+from __future__ import annotations
+
+import re
+
+from newsbot.page import ParsedPage
+from newsbot.sites.base import Pagination, SiteRules
+from newsbot.text import Dateline
+from newsbot.urls import strip_tracking, with_query
+
+_OUTLET = r"(?i:[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id))"
+_CREDIT_LINE = re.compile(r"^(?:laporan|reporter)\s+(?:wartawan|reporter|kontributor)\b.*$", re.IGNORECASE)
+
+
+class TribunRules(SiteRules):
+    name = "tribun"
+    version = "1"
+    publisher = "Tribunnews.com"
+    domains = ("tribunnews.com",)
+
+    body_selectors = ("div.side-article.txt-article", "div.txt-article")
+    drop_selectors = (
+        "p.baca", "blockquote.summary-article", "div.ads-placeholder", "[id^='div-gpt-ad']",
+        "[class*='rekomendasi']", "[id*='rekomendasi']", "figure", "figcaption", "script", "style", "ins", "iframe",
+    )
+    boilerplate_phrases = (
+        r"berita rekomendasi",
+        r"artikel ini telah tayang di .*",
+        r"baca berita .{0,60} lainnya di google news\.?",
+        r"dapatkan berita pilihan(?: di whatsapp anda)?",
+        r"di whatsapp anda",
+        r"baca whatsapp tribunnews",
+        r"medium large larger",
+        r"halaman(?:\s*\d+)*(?:\s*/\s*\d+)?",
+        r"ringkasan berita\s*:?",
+    )
+    # "TRIBUNNEWS.COM - " names only the outlet; "SURYA.CO.ID, SURABAYA - " and "JAKARTA - " name a place.
+    datelines = (
+        Dateline(re.compile(rf"^{_OUTLET}\s*[-–—]{{1,2}}\s+")),
+        Dateline(re.compile(rf"^(?:{_OUTLET}\s*,\s*)?(?P<place>[A-Z][A-Z .'-]{{1,30}}?)\s*[-–—]{{1,2}}\s+")),
+    )
+    title_suffix = re.compile(r"\s*-\s*(?:Halaman\s+\w+|Tribunnews\.com)(?:\s*-\s*Tribunnews\.com)?\s*$")
+
+    headline_selectors = ("h1#arttitle", "h1.f50")
+    author_selectors = ("#penulis a", "div.credit #penulis")
+    editor_selectors = ("#editor a",)
+    # Sidebars and index widgets carry <time> too: the article's own sits under "Tayang:" in the header.
+    date_selectors = ("div.mt10 div.grey time", "div.mt10 time", "#article time[datetime]", "time[datetime]")
+    tag_selectors = ("div[itemprop='keywords'] h5.tagcloud3 a", "h5.tagcloud3 a")
+    image_selectors = ("div#artimg a.glightbox img", "img.imgfull")
+    caption_selectors = ("div#artimg div.arial.f12.pt5.grey2", "div#artimg .grey2")
+
+    def clean_lines(self, lines: list[str], page: ParsedPage) -> list[str]:
+        # "Laporan Wartawan Tribunnews.com, <name>" opens some bodies: a credit, the dateline follows it.
+        if lines and _CREDIT_LINE.match(lines[0]):
+            return lines[1:]
+        return lines
+
+    def canonical_first_page(self, url: str) -> str:
+        return strip_tracking(url, drop=("page",))
+
+    def pagination(self, page: ParsedPage) -> Pagination | None:
+        count = _page_count(page)
+        if count <= 1:
+            return None
+        first = self.canonical_first_page(page.url)
+        return Pagination(
+            count=count,
+            all_pages_url=with_query(first, page="all"),
+            page_urls=tuple(with_query(first, page=str(n)) for n in range(2, count + 1)),
+        )
+
+
+def _page_count(page: ParsedPage) -> int:
+    total = page.text("div.paging span.total-page")
+    if total and (match := re.search(r"/\s*(\d+)", total)):
+        return int(match.group(1))
+    numbers = [int(m.group(1)) for a in page.select("div.paging a[rel^='page-']")
+               if (m := re.match(r"page-(\d+)$", a.get("rel", "")))]
+    return max(numbers, default=1)
