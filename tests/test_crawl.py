@@ -134,3 +134,17 @@ def test_expect_tool_rewrites_expected_json_from_the_output(tmp_path):
                             text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads((copy / "expected.json").read_text(encoding="utf-8")) == EXPECTED
+
+
+def test_record_tool_turns_a_live_page_into_a_replayable_case(local_site, tmp_path):
+    base, _ = local_site
+    case = tmp_path / "generic" / "recorded"
+    url = f"{base}/berita/rusia-korea-utara"
+    result = subprocess.run([sys.executable, "-m", "newsbot.fixtures", "record", "generic", str(case), url],
+                            capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = json.loads((case / "case.json").read_text(encoding="utf-8"))
+    assert recorded["url"] == url and list(recorded["responses"]) == [url]
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    assert expected["articleBody"] == EXPECTED["articleBody"]
+    assert "dateDownloaded" not in expected["metadata"]
