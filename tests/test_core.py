@@ -135,27 +135,25 @@ def test_tracking_parameters_are_removed_and_the_rest_kept():
     assert strip_tracking(url) == "https://x.com/a/b?page=2&id=7"
 
 
-def test_local_time_mistagged_as_utc_takes_the_pages_own_offset():
+@pytest.mark.parametrize(
+    ("meta_time", "published"),
+    [
+        # Some CMSs tag local time as UTC: the wall clock equals the shown WIB time, so the page is right.
+        ("2024-06-21T10:15:00Z", "2024-06-21T10:15:00+07:00"),
+        # A genuine UTC time (03:15Z is 10:15 WIB) is kept as given.
+        ("2024-06-21T03:15:00Z", "2024-06-21T03:15:00+00:00"),
+    ],
+)
+def test_utc_tagged_times_against_the_shown_local_time(meta_time, published):
+    paragraphs = "".join(f"<p>Paragraf ke-{n} dari berita ekonomi yang panjang untuk diuji.</p>" for n in range(6))
     html = (
-        "<html><head><meta name='publishdate' content='2024-06-21T10:15:00Z'></head><body><h1>Judul</h1>"
-        "<div class='detailsAttributeDates'>Jumat, 21 Juni 2024 | 10:15</div><article class='detailsContent'>"
-        + "".join(f"<p>Paragraf ke-{n} dari berita ekonomi yang cukup panjang untuk diuji.</p>" for n in range(6))
-        + "</article></body></html>"
+        f"<html><head><meta name='publishdate' content='{meta_time}'></head><body><h1>Judul</h1>"
+        "<div class='detailsAttributeDates'>Jumat, 21 Juni 2024 | 10:15</div>"
+        f"<article class='detailsContent'>{paragraphs}</article></body></html>"
     )
     record = extract_article(html, "https://ekonomi.bisnis.com/read/20240621/9/1/judul", get_rules("bisnis"))
-    assert record.datePublished == "2024-06-21T10:15:00+07:00"
+    assert record.datePublished == published
     assert record.datePublishedRaw == "Jumat, 21 Juni 2024 | 10:15"
-
-
-def test_a_real_utc_time_is_kept_when_it_differs_from_the_shown_local_time():
-    html = (
-        "<html><head><meta name='publishdate' content='2024-06-21T03:15:00Z'></head><body><h1>Judul</h1>"
-        "<div class='detailsAttributeDates'>Jumat, 21 Juni 2024 | 10:15</div><article class='detailsContent'>"
-        + "".join(f"<p>Paragraf ke-{n} dari berita ekonomi yang cukup panjang untuk diuji.</p>" for n in range(6))
-        + "</article></body></html>"
-    )
-    record = extract_article(html, "https://ekonomi.bisnis.com/read/20240621/9/1/judul", get_rules("bisnis"))
-    assert record.datePublished == "2024-06-21T03:15:00+00:00"
 
 
 def test_every_site_has_its_rules_registered_and_a_spider():
