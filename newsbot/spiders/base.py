@@ -102,9 +102,7 @@ class ArticleSpider(scrapy.Spider):
             yield from self._next_page(first_page, plan, [])
 
     def parse_all_pages(self, response: Response, first_page: dict[str, Any], plan: Pagination) -> Iterator[Any]:
-        if response.status != 200:
-            yield from self._next_page(first_page, plan, [])
-            return
+        # A non-2xx answer never gets here: HttpErrorMiddleware routes it to all_pages_failed.
         try:
             first, whole = self._restore(first_page), self._parse(response)
         except Rejected as rejection:
