@@ -11,7 +11,7 @@ Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` su
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import lxml.html
@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 
 from newsbot import __version__
 from newsbot.errors import BodyTooShort, NotAnArticle
-from newsbot.items import Article, Metadata
+from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
 from newsbot.page import ParsedPage
 from newsbot.sites.base import SiteRules
@@ -97,9 +97,8 @@ def build_article(
         headline=headline,
         description=rules.description(first),
         articleBody=body,
-        # A signature at the end of the text ("(ian)") is on the last page of a multi-page article.
-        authors=rules.authors(first) or rules.authors(pages[-1]),
-        editors=rules.editors(first) or rules.editors(pages[-1]),
+        authors=_people(rules.authors, first, pages[-1]),
+        editors=_people(rules.editors, first, pages[-1]),
         datePublished=published,
         dateModified=rules.date_modified(first),
         datePublishedRaw=published_raw,
@@ -125,6 +124,11 @@ def extract_article(
 ) -> Article:
     """One-page convenience: parse ``body`` and build its record."""
     return build_article(parse_page(body, url, content_type), rules, url=url)
+
+
+def _people(read: Callable[[ParsedPage], list[Person]], first: ParsedPage, last: ParsedPage) -> list[Person]:
+    # A signature at the end of the text ("(ian)") is on the last page of a multi-page article.
+    return read(first) or (read(last) if last is not first else [])
 
 
 def _drop_title_repeats(lines: list[str], headline: str | None) -> list[str]:

@@ -50,6 +50,10 @@ COMMON_BOILERPLATE: tuple[str, ...] = (
 )
 
 
+# Elements that are never article text on any site: media and their captions, code, ad inserts, embeds.
+NON_TEXT_SELECTORS: tuple[str, ...] = ("figure", "figcaption", "script", "style", "ins", "iframe", "noscript")
+
+
 @dataclass(frozen=True, slots=True)
 class Pagination:
     """How a multi-page article is fetched whole.
@@ -74,7 +78,7 @@ class SiteRules:
 
     # Body: the first matching selector's element is the body; nothing matching means the whole page.
     body_selectors: ClassVar[tuple[str, ...]] = ()
-    # Removed from the body element before trafilatura sees it.
+    # Removed from the body element before trafilatura sees it (as are NON_TEXT_SELECTORS).
     drop_selectors: ClassVar[tuple[str, ...]] = ()
     # Whole lines removed after trafilatura (regexes, matched case-insensitively against the entire line).
     boilerplate_phrases: ClassVar[tuple[str, ...]] = ()
@@ -109,7 +113,7 @@ class SiteRules:
         """A pruned copy of the element holding the article text (the page's root for an unknown site)."""
         found = page.first(*self.body_selectors) if self.body_selectors else None
         root = copy.deepcopy(found if found is not None else page.tree)
-        for selector in self.drop_selectors:
+        for selector in NON_TEXT_SELECTORS + self.drop_selectors:
             for el in css(selector)(root):
                 el.drop_tree()
         return root
@@ -182,7 +186,7 @@ class SiteRules:
         )
         shown = parse_human(visible, self.timezone)
         iso = parse_iso(machine, self.timezone) or shown or parse_human(machine, self.timezone)
-        if iso and shown and iso.endswith("+00:00") and iso[:16] == shown[:16] != shown:
+        if iso and shown and iso.endswith("+00:00") and iso[:16] == shown[:16]:
             # Some CMSs tag local time as UTC ("10:15Z" on a page showing 10:15 WIB): the page is right.
             iso = iso[:19] + shown[19:]
         return iso, clean_or_none(visible or machine)

@@ -19,7 +19,6 @@ class BisnisRules(SiteRules):
     drop_selectors = (
         "[class^='baca-juga-box']", "[class*=' baca-juga-box']", ".detailsSummary", "[class*='Summary']",
         ".adsContent", ".adsLabel", ".adsBisnisPro", "[id^='div-gpt-ad']", "div.paywall", "p.disclaimer",
-        "figure", "figcaption", "script", "style", "ins", "iframe",
     )
     boilerplate_phrases = (
         r"nyaman tanpa iklan\.?\s*langganan bisnispro\.?",

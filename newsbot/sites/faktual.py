@@ -23,8 +23,7 @@ class FaktualRules(SiteRules):
     body_selectors = ("#mvp-content-main", "#zox-content-main", ".mvp-content-main")
     drop_selectors = (
         ".mvp-post-add-main", ".mvp-ad-label", "[class*='mvp-ad']", "[id*='mvp-post-bot-ad']", ".mvp-cont-read-wrap",
-        "#mvp-related-posts", "[class*='zox-ad']", ".sharedaddy", "#jp-relatedposts", ".jp-relatedposts",
-        "figure", "figcaption", ".wp-caption", "script", "style", "ins", "iframe", "noscript",
+        "#mvp-related-posts", "[class*='zox-ad']", ".sharedaddy", "#jp-relatedposts", ".jp-relatedposts", ".wp-caption",
     )
     boilerplate_phrases = (
         r"related topics\s*:?",

@@ -13,7 +13,7 @@ class GenericRules(SiteRules):
     version = "1"
     # Widgets trafilatura sometimes keeps: related/recommended lists, share bars, newsletter and video boxes.
     drop_selectors = (
-        "nav", "aside", "footer", "form", "figure", "figcaption", "iframe", "noscript",
+        "nav", "aside", "footer", "form",
         "[class*='related']", "[class*='recommend']", "[id*='related']", "[class*='share']",
         "[class*='social']", "[class*='newsletter']", "[class*='breadcrumb']", "[class*='video-player']",
         "[class*='ad-label']", "[class*='advert']", "[class*='comment']", "[class*='author-box']",

@@ -24,7 +24,6 @@ class SindonewsRules(SiteRules):
     body_selectors = ("div#detail-desc", "div.detail-desc")
     drop_selectors = (
         ".editor", "[class^='v-']", "[class*=' v-']", "[id^='ads_']", ".adsbygoogle", "[id^='div-gpt-ad']",
-        "figure", "figcaption", "script", "style", "ins", "iframe",
     )
     boilerplate_phrases = (
         r"tulis komentar anda",

@@ -23,7 +23,7 @@ class TribunRules(SiteRules):
     body_selectors = ("div.side-article.txt-article", "div.txt-article")
     drop_selectors = (
         "p.baca", "blockquote.summary-article", "div.ads-placeholder", "[id^='div-gpt-ad']",
-        "[class*='rekomendasi']", "[id*='rekomendasi']", "figure", "figcaption", "script", "style", "ins", "iframe",
+        "[class*='rekomendasi']", "[id*='rekomendasi']",
     )
     boilerplate_phrases = (
         r"berita rekomendasi",
