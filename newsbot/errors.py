@@ -48,3 +48,9 @@ class BodyTooShort(Rejected):
     """An article page whose extracted body is empty or too short to be a record."""
 
     reason = "too-short"
+
+
+class OutOfWindow(Rejected):
+    """An article published outside the crawl's ``since``/``until`` window (known only once fetched)."""
+
+    reason = "out-of-window"

@@ -36,11 +36,18 @@ def without_volatile(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def crawl(spider: str, args: dict[str, str], *, extra: Iterable[str] = ()) -> tuple[int, list[dict[str, Any]], str]:
-    """Run ``scrapy crawl`` in a subprocess (the exact path a user takes); return (exit code, records, log)."""
+def crawl(spider: str, args: dict[str, str], *, extra: Iterable[str] = (),
+          seen_store: Path | None = None) -> tuple[int, list[dict[str, Any]], str]:
+    """Run ``scrapy crawl`` in a subprocess (the exact path a user takes); return (exit code, records, log).
+
+    The seen-store goes to ``seen_store`` if given, else to a throwaway file: a tool run must not leave
+    state behind in ``output/`` that changes what the user's next real crawl fetches.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jsonl"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", f"{out}:jsonlines", "-L", "INFO", *extra]
+        store = seen_store or Path(tmp) / "seen.sqlite"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", f"{out}:jsonlines", "-L", "INFO",
+               "-s", f"NEWSBOT_SEEN_STORE={store}", *extra]
         for name, value in args.items():
             cmd += ["-a", f"{name}={value}"]
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
@@ -114,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         cases = [Case.load(args.case_dir)]
     else:
-        cases = [case for path in args.paths for case in find_cases(path)]
+        cases = [case for path in args.paths for case in find_cases(path) if case.kind == "article"]
 
     failures = 0
     for case in cases:

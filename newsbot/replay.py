@@ -1,8 +1,10 @@
 """Fixture cases: loading them, replaying them instead of the network, and recording new ones.
 
 A case is a directory holding ``case.json`` (the start URL and a map of URL -> stored response), the
-response files it names, and ``expected.json`` (the record the spider must produce). The format is a
-contract other tools rely on; see the README.
+response files it names, and ``expected.json``. An article case (the default ``kind``) expects one record;
+a listing case (``"kind": "listing"``) holds a site's sitemaps, feeds and index pages, and its
+``expected.json`` names the articles discovery must find in them. The format is a contract other tools
+rely on; see the README.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 CASE_FILE = "case.json"
 EXPECTED_FILE = "expected.json"
+CASE_KINDS = ("article", "listing")
 
 
 class CaseError(ValueError):
@@ -44,6 +47,7 @@ class Case:
     directory: Path
     url: str
     responses: dict[str, StoredResponse]
+    kind: str = "article"
 
     @property
     def site(self) -> str:
@@ -59,6 +63,9 @@ class Case:
             raise CaseError(f"{path}: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("url"), str):
             raise CaseError(f"{path}: needs a string 'url'")
+        kind = data.get("kind", "article")
+        if kind not in CASE_KINDS:
+            raise CaseError(f"{path}: kind must be one of {', '.join(CASE_KINDS)}, not {kind!r}")
         raw_responses = data.get("responses")
         if not isinstance(raw_responses, dict) or not raw_responses:
             raise CaseError(f"{path}: needs a non-empty 'responses' object")
@@ -78,7 +85,7 @@ class Case:
                 raise CaseError(f"{path}: headers of {url} must be an object")
             headers = {str(k): str(v) for k, v in headers.items()}
             responses[url] = StoredResponse(file, int(spec.get("status", 200)), headers)
-        return cls(directory=directory, url=data["url"], responses=responses)
+        return cls(directory=directory, url=data["url"], responses=responses, kind=kind)
 
 
 def find_cases(root: Path) -> list[Case]:

@@ -29,12 +29,17 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Waits between attempts: 2 s, 4 s, 8 s (+ jitter), or the server's Retry-After, never more than a minute.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
 
 # Scrapy 2.19 opens a code-executing HTTP control server and a telnet console by default: never wanted here.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newsbot.middlewares.BackoffRetryMiddleware": 550,
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
     "newsbot.replay.FixtureReplayMiddleware": 950,
     "newsbot.replay.FixtureRecorderMiddleware": 100,
@@ -45,12 +50,23 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newsbot.extensions.LanguageWarmUp": 0,
+    "scrapy.extensions.logstats.LogStats": None,
+    "newsbot.extensions.Progress": 500,
+    "newsbot.extensions.JobdirGuard": 0,
 }
+# A progress line (pages/min, records, drops by reason) every this many seconds; 0 turns it off.
+NEWSBOT_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
-FEEDS = {
-    "output/%(name)s/%(date)s.jsonl": {"format": "jsonlines", "encoding": "utf8", "store_empty": False},
-}
+# Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per
+# site and crawl day. Set FEEDS to send records elsewhere instead.
+NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"
 FEED_URI_PARAMS = "newsbot.extensions.feed_uri_params"
+FEED_STORAGES = {"": "newsbot.feedstorage.DurableFileFeedStorage", "file": "newsbot.feedstorage.DurableFileFeedStorage"}
+
+# Articles already written by earlier runs are not fetched again (see newsbot.seen); "" turns this off.
+NEWSBOT_SEEN_STORE = "output/%(name)s/seen.sqlite"
+# With -a since/until, index pages are read day by day, newest first, for at most this many days.
+NEWSBOT_MAX_INDEX_DAYS = 366
 
 LOG_LEVEL = "INFO"

@@ -39,3 +39,11 @@ def with_query(url: str, **params: str) -> str:
 
 def host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def query_int(url: str, key: str, default: int) -> int:
+    """The integer value of query parameter ``key`` in ``url``, or ``default``."""
+    for k, v in parse_qsl(urlsplit(url).query):
+        if k == key and v.isdigit():
+            return int(v)
+    return default

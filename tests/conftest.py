@@ -10,7 +10,8 @@ from newsbot.replay import Case, find_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-ALL_CASES = find_cases(FIXTURES)
+ALL_CASES = [case for case in find_cases(FIXTURES) if case.kind == "article"]
+LISTING_CASES = [case for case in find_cases(FIXTURES) if case.kind == "listing"]
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,19 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import lxml.html
 
 from newsbot.dates import WIB, parse_human, parse_iso
 from newsbot.items import Breadcrumb, Image, Person
+from newsbot.listings import Entry
 from newsbot.page import ParsedPage, css
 from newsbot.people import parse_people
 from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
-from newsbot.urls import absolute, host
+from newsbot.urls import absolute, host, strip_tracking
 
 # Lines that are boilerplate on Indonesian news pages (and their translated republishers) whatever the
 # site: related-article prompts, ad labels, share and app prompts, video-player chrome, source links.
@@ -101,6 +103,25 @@ class SiteRules:
     # A body shorter than this (in words) is no article, unless a paywall explains it.
     min_body_words: ClassVar[int] = 20
 
+    # Discovery: which URLs are articles, and the listings that name them. A site with no listings (the
+    # generic rules) is crawled from URLs given on the command line only.
+    # An article URL matches ``article_url``; a named group ``id`` is the site's stable article id.
+    article_url: ClassVar[re.Pattern[str] | None] = None
+    # Vetoes URLs the pattern would admit: tag, topic, video, photo, e-paper pages.
+    not_article_url: ClassVar[re.Pattern[str] | None] = None
+    # A ``date`` group (YYYYMMDD or YYYY/MM/DD) in this pattern is the article's publication day.
+    url_date_pattern: ClassVar[re.Pattern[str] | None] = None
+    sitemaps: ClassVar[tuple[str, ...]] = ()
+    # Children of a sitemap index worth reading (news sitemaps, post sitemaps); None follows them all.
+    sitemap_follow: ClassVar[re.Pattern[str] | None] = None
+    feeds: ClassVar[tuple[str, ...]] = ()
+    # Index (listing) pages: each item, its link and its visible date.
+    index_item_selector: ClassVar[str | None] = None
+    index_link_selector: ClassVar[str] = "a[href]"
+    index_date_selector: ClassVar[str | None] = None
+    # Safety cap on an index's pagination, for sites whose pages repeat or never end.
+    index_max_pages: ClassVar[int] = 10
+
     def __init__(self) -> None:
         self.boilerplate = compile_phrases(COMMON_BOILERPLATE + self.boilerplate_phrases)
 
@@ -133,6 +154,60 @@ class SiteRules:
     def canonical_first_page(self, url: str) -> str:
         """The URL of page 1 for any page of an article (the record's ``url``)."""
         return url
+
+    # Discovery --------------------------------------------------------------------------------------
+    @property
+    def discovers(self) -> bool:
+        return bool(self.sitemaps or self.feeds or self.index_item_selector)
+
+    def is_article_url(self, url: str) -> bool:
+        if self.article_url is None or not self.article_url.match(url):
+            return False
+        return self.not_article_url is None or not self.not_article_url.search(url)
+
+    def article_key(self, url: str) -> str:
+        """The article's identity for the seen-store: the site's id where its URLs carry one, else the URL
+        without tracking, scheme, ``www.``/``m.`` host prefix or trailing slash."""
+        match = self.article_url.match(url) if self.article_url is not None else None
+        if match is not None and "id" in match.groupdict() and match["id"]:
+            return f"{self.name}:{match['id']}"
+        parts = urlsplit(strip_tracking(self.canonical_first_page(url)))
+        netloc = re.sub(r"^(?:www|m|amp)\.", "", parts.netloc.lower())
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.name}:{netloc}{parts.path.rstrip('/')}{query}"
+
+    def url_date(self, url: str) -> date | None:
+        match = self.url_date_pattern.search(url) if self.url_date_pattern is not None else None
+        if match is None:
+            return None
+        digits = re.sub(r"\D", "", match["date"])
+        try:
+            return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+        except ValueError:
+            return None
+
+    def index_urls(self, day: date | None) -> list[str]:
+        """First pages of the site's index for ``day`` (None: the latest articles)."""
+        return []
+
+    def index_entries(self, page: ParsedPage) -> list[Entry]:
+        """The links of an index page with their visible dates (all links; the spider filters articles)."""
+        if not self.index_item_selector:
+            return []
+        entries = []
+        for item in page.select(self.index_item_selector):
+            links = page.select(self.index_link_selector, item)
+            url = absolute(page.url, links[0].get("href")) if links else None
+            if not url:
+                continue
+            shown = page.select(self.index_date_selector, item) if self.index_date_selector else []
+            published = parse_human(shown[0].text_content(), self.timezone) if shown else None
+            entries.append(Entry(url, published=datetime.fromisoformat(published) if published else None))
+        return entries
+
+    def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
+        """The index page after ``page``, or None on the last one."""
+        return None
 
     # Metadata fields ---------------------------------------------------------------------------------
     def headline(self, page: ParsedPage) -> str | None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date
 
+from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.sites.base import SiteRules
 from newsbot.text import Dateline
+from newsbot.urls import query_int, with_query
 
 
 class BisnisRules(SiteRules):
@@ -41,6 +45,34 @@ class BisnisRules(SiteRules):
     image_selectors = ("figure.detailsCoverImg img",)
     caption_selectors = ("figcaption.detailsImgCaption", "figure.detailsCoverImg figcaption")
     paywall_selectors = ("div.paywall", ".paywallBox")
+
+    # {channel}.bisnis.com/read/{YYYYMMDD}/{category}/{id}/{slug}; the date is the publication day.
+    article_url = re.compile(
+        r"^https?://[a-z0-9-]+\.bisnis\.com/read/\d{8}/\d+/(?P<id>\d+)/[a-z0-9][^/?#]*/?(?:\?[^#]*)?$"
+    )
+    not_article_url = re.compile(r"^https?://(?:video|epaper|foto|infografik|infografis|interaktif)\.bisnis\.com\b")
+    url_date_pattern = re.compile(r"/read/(?P<date>\d{8})/")
+    sitemaps = ("https://www.bisnis.com/sitemap-news.xml",)
+    index_item_selector = "div.artItem, div.art--row"
+    index_link_selector = "a.artLink[href]"
+    # Listing dates are relative ("7 menit yang lalu"); the URL's date serves instead.
+    index_date_selector = None
+    index_max_pages = 50
+
+    def index_urls(self, day: date | None) -> list[str]:
+        dated = f"&date={day.isoformat()}" if day else ""
+        return [f"https://www.bisnis.com/index?categoryId=0&type=indeks{dated}&page=1"]
+
+    def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
+        current = query_int(page.url, "page", 1)
+        total_input = page.first("input#total_page")
+        total = total_input.get("value", "") if total_input is not None else ""
+        if not total.strip().isdigit():
+            label = re.search(r"dari\s+(\d+)\s+halaman", page.text(".pagingLabel") or "")
+            total = label.group(1) if label else "1"
+        if current >= min(int(total), self.index_max_pages):
+            return None
+        return with_query(page.url, page=str(current + 1))
 
     def _labelled(self, page: ParsedPage, label: str) -> list[str]:
         # The byline block is "Penulis : X" / "Editor : Y" items in one container.

@@ -47,3 +47,18 @@ class FaktualRules(SiteRules):
     tag_selectors = (".mvp-post-tags span[itemprop='keywords'] a", ".mvp-post-tags a")
     image_selectors = ("#mvp-post-feat-img img",)
     caption_selectors = ("span.mvp-feat-caption", "#mvp-post-feat-img figcaption")
+
+    # Post permalinks: /{slug}/ (or /{yyyy}/{mm}/{dd}/{slug}/); WordPress's own paths are not posts.
+    article_url = re.compile(
+        rf"^https?://(?:www\.)?(?:{'|'.join(re.escape(d) for d in domains)})/"
+        r"(?:\d{4}/\d{2}/(?:\d{2}/)?)?[a-z0-9%][a-z0-9%-]*/?(?:\?[^#]*)?$"
+    )
+    not_article_url = re.compile(
+        r"^https?://[^/]+/(?:category|tag|author|page|feed|comments|search|amp|wp-[a-z-]+|xmlrpc\.php|"
+        r"redaksi|kontak|contact|tentang-kami|about|pedoman-media-siber|privacy-policy|kebijakan-privasi)(?:[/?.]|$)"
+    )
+    url_date_pattern = re.compile(r"/(?P<date>\d{4}/\d{2}/\d{2})/")
+    # WordPress core sitemaps, or Yoast/RankMath ones; only post sitemaps list articles.
+    sitemaps = tuple(f"https://{d}/wp-sitemap.xml" for d in domains[:1])
+    sitemap_follow = re.compile(r"(?:wp-sitemap-posts-post-\d+|post-sitemap\d*)\.xml$")
+    feeds = tuple(f"https://{d}/feed/" for d in domains[:1])

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.items import Person
+from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.sites.base import Pagination, SiteRules
 from newsbot.text import Dateline
 from newsbot.urls import absolute, strip_tracking, with_query
 
 _PAGE_OFFSET = re.compile(r"(/read/\d+/\d+/[^/?#]+)/\d+$")
+_INDEX_PAGE_SIZE = 20
 
 
 class SindonewsRules(SiteRules):
@@ -41,6 +45,39 @@ class SindonewsRules(SiteRules):
     date_selectors = (".detail-date-artikel",)
     image_selectors = (".detail-img img",)
     caption_selectors = (".detail-img .detail-caption", ".detail-img figcaption", ".detail-img .caption")
+
+    # {kanal}.sindonews.com/read/{id}/{rubric}/{slug}-{unixTs}[/{offset}]: the id is the article across kanal hosts.
+    article_url = re.compile(
+        r"^https?://[a-z0-9-]+\.sindonews\.com/read/(?P<id>\d+)/\d+/[^/?#]+-\d{9,11}(?:/\d+)?/?(?:\?[^#]*)?$"
+    )
+    # Asset, CDN, video, photo and index hosts are not article hosts even with a /read/ path.
+    not_article_url = re.compile(r"^https?://(?:e|pict|hi-lite|scope|media|index|video|photo|foto)\.sindonews\.com\b")
+    sitemaps = ("https://www.sindonews.com/sitemap-news.xml",)
+    index_item_selector = ".warp-article"
+    index_link_selector = ".title-article a[href]"
+    index_date_selector = ".date-article"
+    index_max_pages = 50
+
+    def index_urls(self, day: date | None) -> list[str]:
+        if day is None:
+            return ["https://www.sindonews.com/indeks"]
+        return [f"https://www.sindonews.com/indeks/0/0?t={day.isoformat()}"]
+
+    def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
+        link = page.first("a[rel='next']")
+        if link is not None:
+            return absolute(page.url, link.get("href"))
+        # Without a next link, a full page (20 items) means there may be more at the next offset.
+        if len(entries) < _INDEX_PAGE_SIZE:
+            return None
+        parts = urlsplit(page.url)
+        match = re.match(r"^/indeks(?:/(\d+)/(\d+))?/?$", parts.path)
+        if match is None:
+            return None
+        cid, offset = int(match.group(1) or 0), int(match.group(2) or 0) + _INDEX_PAGE_SIZE
+        if offset >= _INDEX_PAGE_SIZE * self.index_max_pages:
+            return None
+        return urlunsplit(parts._replace(path=f"/indeks/{cid}/{offset}"))
 
     def editors(self, page: ParsedPage) -> list[Person]:
         # The desk editor signs with initials in parentheses at the end of the body: "(ian)".

@@ -4,11 +4,14 @@ regional hosts {region}.tribunnews.com. Multi-page articles are read whole throu
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date
 
+from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.sites.base import Pagination, SiteRules
 from newsbot.text import Dateline
-from newsbot.urls import strip_tracking, with_query
+from newsbot.urls import query_int, strip_tracking, with_query
 
 _OUTLET = r"(?i:[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id))"
 _CREDIT_LINE = re.compile(r"^(?:laporan|reporter)\s+(?:wartawan|reporter|kontributor)\b.*$", re.IGNORECASE)
@@ -51,6 +54,37 @@ class TribunRules(SiteRules):
     tag_selectors = ("div[itemprop='keywords'] h5.tagcloud3 a", "h5.tagcloud3 a")
     image_selectors = ("div#artimg a.glightbox img", "img.imgfull")
     caption_selectors = ("div#artimg div.arial.f12.pt5.grey2", "div#artimg .grey2")
+
+    # /{section}/{id}/{slug} (since 2025), /{section}/{yyyy}/{mm}/{dd}/{slug}, regional /{yyyy}/{mm}/{dd}/{slug}.
+    article_url = re.compile(
+        r"^https?://(?:[a-z0-9-]+\.)*tribunnews\.com/(?:[a-z0-9-]+/){0,2}"
+        r"(?:(?P<id>\d{5,10})|\d{4}/\d{2}/\d{2})/[a-z0-9][a-z0-9-]*/?(?:\?[^#]*)?$"
+    )
+    not_article_url = re.compile(
+        r"^https?://(?:(?:video|foto|m\.video)\.[^/]+|[^/]+/(?:tag|topic|video|videos|foto|photo|index-news|search|"
+        r"tribunners|amp)(?:[/?]|$))"
+    )
+    url_date_pattern = re.compile(r"/(?P<date>\d{4}/\d{2}/\d{2})/")
+    # The index is a sitemapindex of per-section news sitemaps; -web and -images repeat older and media URLs.
+    sitemaps = ("https://www.tribunnews.com/sitemap.xml",)
+    sitemap_follow = re.compile(r"/sitemap-news\.xml$")
+    index_item_selector = "ul.lsi > li.ptb15"
+    index_link_selector = "h3 a[href]"
+    index_date_selector = "time"
+    # Page 11 and beyond repeat page 10.
+    index_max_pages = 10
+
+    def index_urls(self, day: date | None) -> list[str]:
+        base = "https://www.tribunnews.com/index-news"
+        return [f"{base}?date={day.year}-{day.month}-{day.day}" if day else base]
+
+    def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
+        current = query_int(page.url, "page", 1)
+        last = max((int(m.group(1)) for a in page.select("#paginga .paging a[href], div.paging a[href]")
+                    if (m := re.search(r"[?&]page=(\d+)", a.get("href", "")))), default=1)
+        if current >= min(last, self.index_max_pages):
+            return None
+        return with_query(page.url, page=str(current + 1))
 
     def clean_lines(self, lines: list[str], page: ParsedPage) -> list[str]:
         # "Laporan Wartawan Tribunnews.com, <name>" opens some bodies: a credit, the dateline follows it.

@@ -1,27 +1,34 @@
-"""The one spider behaviour every site shares: start points, fetching an article's pages, calling the core.
+"""The one spider behaviour every site shares: finding articles in the site's listings, fetching an
+article's pages, calling the core, and remembering what was written.
 
-Site spiders are a name and a rules class; all extraction happens in :mod:`newsbot.extract`.
+Site spiders are a name and a rules class; all extraction happens in :mod:`newsbot.extract`, and every
+site-specific fact about listings (URL patterns, sitemaps, index pages) lives in the site's rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newsbot.errors import Rejected
+from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extract import build_article, parse_page
 from newsbot.items import Article
+from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
 from newsbot.page import ParsedPage
 from newsbot.replay import find_cases
+from newsbot.seen import SeenStore
 from newsbot.sites import RULES, get_rules
 from newsbot.sites.base import Pagination, SiteRules
+from newsbot.urls import strip_tracking
 
 # Replaying fixtures must be fast and must never wait on politeness meant for live servers.
 REPLAY_SETTINGS = {
@@ -31,29 +38,56 @@ REPLAY_SETTINGS = {
     "RETRY_ENABLED": False,
 }
 
+# Finish what is started before starting more: an article's further pages first, then articles, then
+# listings. This keeps the queue (and a JOBDIR) small and records flowing from the first minute.
+PRIORITY_PAGE, PRIORITY_ARTICLE, PRIORITY_LISTING = 20, 10, 0
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
 
 class ArticleSpider(scrapy.Spider):
     """Base of every newsbot spider.
 
     Arguments (``-a name=value``):
-      url     one article URL to fetch and extract;
-      replay  a fixture case, site folder or tree of cases to replay offline instead of the network;
-      record  a directory to record every live response into, as a new fixture case.
+      url       one article URL to fetch and extract (no discovery);
+      since     collect articles published on or after this day (YYYY-MM-DD, the site's local time);
+      until     ... and on or before this day;
+      limit     stop after this many records;
+      refresh   true: fetch articles the seen-store already knows, too;
+      replay    a fixture case, site folder or tree of cases to replay offline instead of the network;
+      discover  with replay: start from the site's listings (answered by listing cases) instead of the
+                article cases' URLs;
+      record    a directory to record every live response into, as a new fixture case.
+
+    Without ``url`` (and without ``replay``) the spider discovers articles from the site's sitemaps,
+    feeds and index pages.
     """
 
     rules_name: ClassVar[str] = "generic"
 
     def __init__(self, url: str | None = None, replay: str | None = None, record: str | None = None,
-                 **kwargs: Any) -> None:
+                 discover: str | None = None, since: str | None = None, until: str | None = None,
+                 limit: str | None = None, refresh: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not (url or replay):
-            raise ValueError(f"{self.name}: give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
         self.rules: SiteRules = get_rules(self.rules_name)
         self.url = url
         self.replay = Path(replay) if replay else None
         self.record = Path(record) if record else None
+        self.window = DateWindow.from_args(since, until)
+        self.limit = _positive_int(limit, "limit")
+        self.refresh = _flag(refresh, "refresh", default=False)
+        self.discover = _flag(discover, "discover", default=url is None and replay is None)
+        if url and self.discover:
+            raise ValueError(f"{self.name}: -a url=... fetches one article; it cannot be combined with discover")
+        if self.discover and not self.rules.discovers:
+            raise ValueError(f"{self.name}: this site has no listings to discover articles from; "
+                             "give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
         if self.rules.domains and not self.replay:
             self.allowed_domains = list(self.rules.domains)
+        self.seen: SeenStore | None = None
+        self.records = 0
+        # Article keys requested in this run: one story listed twice (sitemap and index) is fetched once.
+        self._requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -67,15 +101,47 @@ class ArticleSpider(scrapy.Spider):
                 settings.set(name, value, priority="spider")
         if spider.record is not None:
             settings.set("RECORD_DIR", str(spider.record), priority="spider")
+        if not settings.getdict("FEEDS") and settings.get("NEWSBOT_FEED"):
+            # A default, not a setting: Scrapy adds -o/-O feeds to FEEDS, and a user who names a feed wants
+            # only that one.
+            settings.set("FEEDS", {settings.get("NEWSBOT_FEED"): {
+                "format": "jsonlines", "encoding": "utf8", "store_empty": False}}, priority="spider")
+        store = settings.get("NEWSBOT_SEEN_STORE")
+        if store:
+            spider.seen = SeenStore(Path(store % {"name": spider.name}))
+        crawler.signals.connect(spider._connect_recorder, signal=signals.spider_opened)
+        crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
         return spider
 
+    def _connect_recorder(self) -> None:
+        # Connected only now, after every extension: the feed exporter has written a record by the time
+        # this handler marks it seen, so a crash between the two costs a refetch, never a record.
+        self.crawler.signals.connect(self._mark_seen, signal=signals.item_scraped)
+
+    def _mark_seen(self, item: Any) -> None:
+        if self.seen is not None and isinstance(item, Article):
+            self.seen.add(self._keys_of(item), item.url)
+
+    def _keys_of(self, article: Article) -> list[str]:
+        return [self.rules.article_key(u) for u in (article.url, article.canonicalUrl) if u]
+
+    def _close_store(self) -> None:
+        if self.seen is not None:
+            self.seen.close()
+
+    # Start points -----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.discover:
+            for request in self.listing_requests():
+                yield request
+            return
         for url in self.start_urls_for_run():
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE)
 
     def start_urls_for_run(self) -> list[str]:
         if self.replay is not None:
-            return [case.url for case in find_cases(self.replay) if self._owns_case_site(case.site)]
+            return [case.url for case in find_cases(self.replay)
+                    if case.kind == "article" and self._owns_case_site(case.site)]
         return [self.url] if self.url else []
 
     def _owns_case_site(self, site: str) -> bool:
@@ -83,8 +149,117 @@ class ArticleSpider(scrapy.Spider):
         # fixtures/<site>/ convention is replayed by whichever spider it is given to.
         return site == self.name or site not in RULES
 
+    def listing_requests(self) -> Iterator[scrapy.Request]:
+        """The site's listings for this run: sitemaps, feeds and the index pages of the window's days."""
+        # Listings change between runs, so they are always fetched again (dont_filter), also on resume.
+        for url in self.rules.sitemaps:
+            yield self._listing(url, self.parse_sitemap)
+        for url in self.rules.feeds:
+            yield self._listing(url, self.parse_feed)
+        if self.window.bounded:
+            today = datetime.now(self.rules.timezone).date()
+            days = self.window.days(today, self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
+        else:
+            days = [None]
+        for day in days:
+            for url in self.rules.index_urls(day):
+                yield self._listing(url, self.parse_index)
+
+    def _listing(self, url: str, callback: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.listing_failed, dont_filter=True,
+                              priority=PRIORITY_LISTING)
+
+    # Listings ---------------------------------------------------------------------------------------
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            sitemap = parse_sitemap(response.body)
+        except ListingError as exc:
+            yield from self._bad_listing(response, exc)
+            return
+        follow = self.rules.sitemap_follow
+        for child in sitemap.children:
+            if follow is not None and not follow.search(child.url):
+                continue
+            # A sitemap last changed before ``since`` lists nothing newer.
+            if self.window.since and child.modified and \
+                    child.modified.astimezone(self.rules.timezone).date() < self.window.since:
+                continue
+            self.crawler.stats.inc_value("newsbot/listings/sitemaps_followed")
+            yield self._listing(child.url, self.parse_sitemap)
+        yield from self._articles(sitemap.entries, response.url)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = parse_feed(response.body)
+        except ListingError as exc:
+            yield from self._bad_listing(response, exc)
+            return
+        yield from self._articles(entries, response.url)
+
+    def parse_index(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            page = self._parse(response)
+        except Rejected as rejection:
+            yield from self._bad_listing(response, rejection)
+            return
+        entries = self.rules.index_entries(page)
+        yield from self._articles(entries, response.url)
+        # Index pages run newest first: once a whole page predates ``since``, later pages are older still.
+        dated = [e.published for e in entries if e.published is not None]
+        exhausted = bool(dated) and self.window.since is not None and all(
+            d.astimezone(self.rules.timezone).date() < self.window.since for d in dated)
+        next_url = None if exhausted or not entries else self.rules.next_index_page(page, entries)
+        if next_url and self._room_for_more():
+            self.crawler.stats.inc_value("newsbot/listings/index_pages_followed")
+            yield self._listing(next_url, self.parse_index)
+
+    def _articles(self, entries: Iterable[Entry], listing: str) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        stats.inc_value("newsbot/listings/fetched")
+        for entry in entries:
+            url = self.rules.canonical_first_page(strip_tracking(entry.url))
+            if not self.rules.is_article_url(url):
+                stats.inc_value("newsbot/discovery/not_article")
+                continue
+            if not self.window.admits_entry(entry, self.rules.timezone, self.rules.url_date(url)):
+                stats.inc_value("newsbot/discovery/out_of_window")
+                continue
+            key = self.rules.article_key(url)
+            if key in self._requested:
+                stats.inc_value("newsbot/discovery/repeated")
+                continue
+            if not self.refresh and self.seen is not None and key in self.seen:
+                # Counted once per article, however many listings name it.
+                self._requested.add(key)
+                stats.inc_value("newsbot/discovery/seen")
+                continue
+            if not self._room_for_more():
+                stats.inc_value("newsbot/discovery/over_limit")
+                continue
+            self._requested.add(key)
+            stats.inc_value("newsbot/discovery/articles")
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                                 priority=PRIORITY_ARTICLE, meta={"newsbot_key": key, "newsbot_listing": listing})
+
+    def _room_for_more(self) -> bool:
+        return self.limit is None or self.records < self.limit
+
+    def _bad_listing(self, response: Response, problem: Exception) -> Iterator[scrapy.Request]:
+        self.crawler.stats.inc_value("newsbot/listings/unreadable")
+        self.logger.error("listing %s unreadable: %s", response.url, problem)
+        yield from ()
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.crawler.stats.inc_value("newsbot/listings/fetch_failed")
+        self.logger.error("listing fetch failed for %s: %s", failure.request.url, failure.getErrorMessage())
+
     # Article pages --------------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        key = response.meta.get("newsbot_key")
+        # Another request for a story already written (a resumed JOBDIR queue, a second listing host).
+        if key and not self.refresh and self.seen is not None and key in self.seen:
+            self.crawler.stats.inc_value("newsbot/skipped/seen")
+            return
         try:
             first = self._parse(response)
             plan = self.rules.pagination(first)
@@ -97,7 +272,8 @@ class ArticleSpider(scrapy.Spider):
         first_page = _stored(response)
         if plan.all_pages_url:
             yield scrapy.Request(plan.all_pages_url, callback=self.parse_all_pages, errback=self.all_pages_failed,
-                                 cb_kwargs={"first_page": first_page, "plan": plan}, dont_filter=True)
+                                 cb_kwargs={"first_page": first_page, "plan": plan}, dont_filter=True,
+                                 priority=PRIORITY_PAGE)
         else:
             yield from self._next_page(first_page, plan, [])
 
@@ -123,7 +299,8 @@ class ArticleSpider(scrapy.Spider):
     def _next_page(self, first_page: dict[str, Any], plan: Pagination, done: list[dict[str, Any]]) -> Iterator[Any]:
         if len(done) < len(plan.page_urls):
             yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.on_error,
-                                 cb_kwargs={"first_page": first_page, "plan": plan, "done": done}, dont_filter=True)
+                                 cb_kwargs={"first_page": first_page, "plan": plan, "done": done}, dont_filter=True,
+                                 priority=PRIORITY_PAGE)
             return
         try:
             first = self._restore(first_page)
@@ -134,11 +311,23 @@ class ArticleSpider(scrapy.Spider):
         yield from self._emit(first, pages, plan.count, first_page["url"])
 
     def _emit(self, first: ParsedPage, pages: list[ParsedPage], count: int, url: str) -> Iterator[Article]:
+        if not self._room_for_more():
+            # Fetched while the limit was being reached: left for the next run, not marked seen.
+            self.crawler.stats.inc_value("newsbot/skipped/over_limit")
+            return
         try:
-            yield build_article(first, self.rules, body_pages=pages, page_count=count, url=url,
-                                downloaded=datetime.now(UTC))
+            article = build_article(first, self.rules, body_pages=pages, page_count=count, url=url,
+                                    downloaded=datetime.now(UTC))
+            published = datetime.fromisoformat(article.datePublished) if article.datePublished else None
+            if not self.window.admits(published, self.rules.timezone):
+                raise OutOfWindow(f"published {article.datePublished}")
         except Rejected as rejection:
             self.drop(url, rejection)
+            return
+        self.records += 1
+        yield article
+        if self.limit is not None and self.records >= self.limit:
+            raise CloseSpider("limit")
 
     # Parsing and accounting ------------------------------------------------------------------------------
     def _parse(self, response: Response) -> ParsedPage:
@@ -156,6 +345,11 @@ class ArticleSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request
+        if failure.check(IgnoreRequest):
+            # robots.txt forbids it, or a middleware declined it on purpose: logged there, not an error.
+            self.crawler.stats.inc_value("newsbot/skipped/ignored")
+            self.logger.info("not fetched %s: %s", request.url, failure.getErrorMessage())
+            return
         self.crawler.stats.inc_value("newsbot/fetch_failed")
         self.logger.error("fetch failed for %s: %s", request.url, failure.getErrorMessage())
 
@@ -164,3 +358,26 @@ def _stored(response: Response) -> dict[str, Any]:
     # Requests must stay picklable for JOBDIR, so pages travel as bytes, not parsed trees.
     return {"url": response.url, "body": response.body,
             "content_type": response.headers.get("Content-Type", b"").decode("latin-1") or None}
+
+
+def _flag(value: str | None, name: str, *, default: bool) -> bool:
+    if value is None:
+        return default
+    lowered = str(value).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{name}={value!r}: use true or false")
+
+
+def _positive_int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"{name}={value!r} must be at least 1")
+    return number
