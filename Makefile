@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint schema clean
+.PHONY: demo test bench lint schema clean
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m newsbot.demo
@@ -11,6 +11,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check newsbot tests
 	$(BIN)/python -m pytest
+
+# Accuracy against generic extractors, speed against trafilatura, end-to-end throughput and memory (~5 min).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m newsbot.bench
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check newsbot tests
@@ -30,6 +34,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $@ $(VENV)/.installed
 
 clean:

@@ -84,6 +84,9 @@ class ParsedPage:
     meta: dict[str, list[str]] = field(default_factory=dict)
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     encoding: str = "utf-8"
+    # Field methods ask for the same selectors again (bylines, paywall, dates); the tree is never changed
+    # (the body is pruned on a copy), so each selector's matches are looked up once per page.
+    _selected: dict[str, list[lxml.html.HtmlElement]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, content_type: str | None = None) -> ParsedPage:
@@ -118,7 +121,12 @@ class ParsedPage:
 
     # Reading helpers every field uses.
     def select(self, selector: str, root: lxml.html.HtmlElement | None = None) -> list[lxml.html.HtmlElement]:
-        return css(selector)(self.tree if root is None else root)
+        if root is not None:
+            return css(selector)(root)
+        found = self._selected.get(selector)
+        if found is None:
+            found = self._selected[selector] = css(selector)(self.tree)
+        return found
 
     def first(self, *selectors: str) -> lxml.html.HtmlElement | None:
         """The first element matching the first selector that matches anything."""

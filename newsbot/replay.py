@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,10 @@ class FixtureReplayMiddleware:
         stats.inc_value("replay/answered")
         body = stored.path.read_bytes()
         headers = stored.headers or {"Content-Type": "text/html; charset=UTF-8"}
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        # The stored Content-Type decides the class; sniffing the body is only for responses stored without one.
+        cls = responsetypes.from_args(headers=Headers(headers), url=request.url)
+        if cls is Response:
+            cls = responsetypes.from_args(headers=Headers(headers), url=request.url, body=body)
         return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request)
 
 

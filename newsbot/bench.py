@@ -1,0 +1,397 @@
+"""``make bench``: how clean and how fast, measured side by side in one run.
+
+1. Accuracy on every fixture case: newsbot (its real replayed output) against trafilatura (default settings,
+   first page), readability-lxml, jusText and newspaper4k, with the ScrapingHub article-extraction-benchmark
+   body metric, exact token-sequence accuracy, boilerplate leaks and metadata exact-match rates.
+2. Extraction speed: median ms per page of the newsbot core against ``trafilatura.extract`` on the same pages.
+3. End to end: offline replay crawls of N distinct article pages per site through the real spiders,
+   pipelines and feed export: pages per second and resident memory at page 1,000 and 2,000.
+
+Results go to ``output/bench.json``, a table on the terminal and ``output/bench.png``. ``--smoke`` runs a
+tiny version (CI keeps it working); the figures worth quoting come from the full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+
+from newsbot.extract import extract_article
+from newsbot.fixtures import crawl, record_for, spider_for
+from newsbot.language import warm_up
+from newsbot.replay import Case, find_cases
+from newsbot.sites import get_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+_TOKEN = re.compile(r"\w+")
+
+# Boilerplate a reader sees around each site's articles (from ../shared/seeds and sites.md): any of these in
+# an extracted body, beyond what the true body itself contains, is a leak.
+COMMON_LEAKS = ("Baca juga", "Advertisement", "Berita Terkait", "Berita Terkini", "Terpopuler", "Google News",
+                "WhatsApp", "Ikuti kami", "Lanjutkan Membaca", "Bagikan", "Tulis komentar", "Video Rekomendasi")
+LEAK_PHRASES: dict[str, tuple[str, ...]] = {
+    "bisnis": ("Konten Premium", "Artikel Terkait", "Berita Lainnya", "Scan QR Code", "Nyaman tanpa iklan",
+               "Langganan BisnisPro", "Member of", "Ringkasan ini dibantu", "Cek Berita dan Artikel"),
+    "tribun": ("Ringkasan Berita", "Berita Rekomendasi", "Dapatkan Berita Pilihan", "Halaman", "Sumber:",
+               "Artikel ini telah tayang", "TRIBUNnews.com Network", "zoom-in", "Pilihan Untukmu"),
+    "sindonews": ("Dibaca:", "Baca Selengkapnya", "Dapatkan berita terkini"),
+    "faktual": ("Connect with us", "Diterbitkan pada", "Related Topics", "You may like", "Click to comment",
+                "Up Next", "Don't Miss"),
+    "generic": ("Source link", "Konten artikel", "Direkomendasikan"),
+}
+META_FIELDS = ("headline", "authors", "editors", "datePublished", "articleSection", "keywords", "dateline",
+               "isAccessibleForFree", "pageCount")
+
+
+# The body metric --------------------------------------------------------------------------------------
+def tokens(text: str | None) -> list[str]:
+    return _TOKEN.findall(text or "")
+
+
+def shingles(text: str | None, n: int = 4) -> Counter[str]:
+    words = tokens(text)
+    return Counter(" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1)) if words[i:i + n])
+
+
+def tp_fp_fn(expected: str, predicted: str) -> tuple[float, float, float]:
+    """ScrapingHub's shingle matching: counts of shared, extra and missing 4-token shingles, normalized by
+    their sum so that long articles weigh no more than short ones."""
+    true, pred = shingles(expected), shingles(predicted)
+    tp = sum((true & pred).values())
+    fp = sum((pred - true).values())
+    fn = sum((true - pred).values())
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def body_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    """Corpus precision and recall (means over documents), their F1, and exact token-sequence accuracy."""
+    precisions, recalls = [], []
+    for expected, predicted in pairs:
+        tp, fp, fn = tp_fp_fn(expected, predicted)
+        precisions.append(tp / (tp + fp) if tp + fp else 0.0)
+        recalls.append(tp / (tp + fn) if tp + fn else 0.0)
+    p, r = statistics.fmean(precisions), statistics.fmean(recalls)
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "exact": statistics.fmean(tokens(e) == tokens(p) for e, p in pairs), "documents": len(pairs)}
+
+
+def leaks(site: str, expected: str, predicted: str) -> int:
+    found = 0
+    for phrase in COMMON_LEAKS + LEAK_PHRASES.get(site, ()):
+        pattern = re.compile(re.escape(phrase), re.IGNORECASE)
+        found += max(0, len(pattern.findall(predicted)) - len(pattern.findall(expected)))
+    return found
+
+
+# The extractors -----------------------------------------------------------------------------------------
+@dataclass
+class Sample:
+    case: Case
+    html: str
+    expected: dict[str, Any]
+
+
+def _visible_text(html: str) -> str:
+    if not html.strip():
+        return ""
+    root = lxml.html.fromstring(html)
+    return "\n".join(t.strip() for t in root.itertext() if t.strip())
+
+
+def generic_extractors() -> dict[str, Callable[[Sample], dict[str, Any]]]:
+    """The comparison extractors that are installed (the ``bench`` extra installs them all)."""
+    found: dict[str, Callable[[Sample], dict[str, Any]]] = {}
+    import trafilatura
+
+    def with_trafilatura(sample: Sample) -> dict[str, Any]:
+        doc = trafilatura.bare_extraction(sample.html, url=sample.case.url, with_metadata=True)
+        body = trafilatura.extract(sample.html, url=sample.case.url) or ""
+        if doc is None:
+            return {"articleBody": body}
+        authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
+        return {"articleBody": body, "headline": doc.title, "authors": authors, "datePublished": doc.date,
+                "articleSection": (doc.categories or [None])[0], "keywords": list(doc.tags or [])}
+
+    found["trafilatura"] = with_trafilatura
+    try:
+        from readability import Document
+
+        found["readability-lxml"] = lambda s: {"articleBody": _visible_text(Document(s.html).summary())}
+    except ImportError:
+        pass
+    try:
+        import justext
+
+        stoplist = justext.get_stoplist("Indonesian")
+        found["jusText"] = lambda s: {"articleBody": "\n".join(
+            p.text for p in justext.justext(s.html.encode("utf-8"), stoplist) if not p.is_boilerplate)}
+    except ImportError:
+        pass
+    try:
+        import newspaper
+
+        def with_newspaper(sample: Sample) -> dict[str, Any]:
+            article = newspaper.Article(sample.case.url, language="id")
+            article.download(input_html=sample.html)
+            article.parse()
+            return {"articleBody": article.text, "headline": article.title, "authors": list(article.authors)}
+
+        found["newspaper4k"] = with_newspaper
+    except ImportError:
+        pass
+    return found
+
+
+def newsbot_records(cases: list[Case]) -> dict[Path, dict[str, Any]]:
+    """newsbot's real output: each site folder replayed through its spider (multi-page articles whole)."""
+    records: dict[Path, dict[str, Any]] = {}
+    for folder in sorted({case.directory.parent for case in cases}):
+        site_cases = [c for c in cases if c.directory.parent == folder]
+        _, produced, _ = crawl(spider_for(site_cases[0]), {"replay": str(folder), "discover": "false"})
+        for case in site_cases:
+            records[case.directory] = record_for(case, produced) or {}
+    return records
+
+
+def _meta_match(field: str, expected: Any, actual: Any) -> bool:
+    if field in ("authors", "editors"):
+        names = [p["name"] if isinstance(p, dict) else p for p in actual or []]
+        return names == [p["name"] for p in expected]
+    if field == "datePublished" and isinstance(actual, str) and len(actual) == 10:
+        # trafilatura gives the day only: compared on the day, in its favour.
+        return bool(expected) and expected[:10] == actual
+    return expected == actual
+
+
+def accuracy(samples: list[Sample]) -> dict[str, Any]:
+    outputs: dict[str, dict[Path, dict[str, Any]]] = {"newsbot": newsbot_records([s.case for s in samples])}
+    for name, extract in generic_extractors().items():
+        outputs[name] = {}
+        for sample in samples:
+            try:
+                outputs[name][sample.case.directory] = extract(sample)
+            except Exception as exc:
+                outputs[name][sample.case.directory] = {"articleBody": "", "error": repr(exc)}
+    results: dict[str, Any] = {}
+    sites = sorted({s.case.site for s in samples})
+    for name, produced in outputs.items():
+        per_site = {}
+        for site in [*sites, "overall"]:
+            chosen = [s for s in samples if site in ("overall", s.case.site)]
+            pairs = [(s.expected["articleBody"], produced[s.case.directory].get("articleBody") or "") for s in chosen]
+            per_site[site] = body_scores(pairs) | {"leaks": sum(
+                leaks(s.case.site, e, p) for s, (e, p) in zip(chosen, pairs, strict=True))}
+        meta = {}
+        for field in META_FIELDS:
+            have = [s for s in samples if field in produced[s.case.directory]]
+            if have:
+                meta[field] = statistics.fmean(
+                    _meta_match(field, s.expected[field], produced[s.case.directory][field]) for s in have)
+        results[name] = {"body": per_site, "metadata": meta}
+    return results
+
+
+# Speed --------------------------------------------------------------------------------------------------
+def speed(samples: list[Sample], repeats: int) -> dict[str, float]:
+    import trafilatura
+
+    warm_up()
+    pages = [(s.html.encode("utf-8"), s.case.url, get_rules(spider_for(s.case))) for s in samples]
+
+    def median_ms(run: Callable[[bytes, str, Any], object]) -> float:
+        per_page = []
+        for body, url, rules in pages:
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                run(body, url, rules)
+                times.append(time.perf_counter() - start)
+            per_page.append(statistics.median(times))
+        return statistics.median(per_page) * 1000
+
+    median_ms(lambda b, u, r: extract_article(b, u, r))  # warm caches and imports for both
+    core = median_ms(lambda b, u, r: extract_article(b, u, r))
+    alone = median_ms(lambda b, u, r: trafilatura.extract(b.decode("utf-8"), url=u))
+    return {"newsbot_ms": core, "trafilatura_ms": alone, "ratio": core / alone, "pages": len(pages)}
+
+
+# End to end ---------------------------------------------------------------------------------------------
+BENCH_URLS = {
+    "tribun": "https://www.tribunnews.com/nasional/{id}/salinan-bench-{n}",
+    "bisnis": "https://ekonomi.bisnis.com/read/20240717/9/{id}/salinan-bench-{n}",
+    "sindonews": "https://nasional.sindonews.com/read/{id}/12/salinan-bench-{n}-1716271318",
+    "faktual": "https://faktual-indonesia.com/salinan-bench-{n}/",
+}
+_BODY_OPEN = re.compile(rb"<(?:div|article)[^>]*(?:side-article txt-article|detailsContent|detail-desc|"
+                        rb"mvp-content-main)[^>]*>")
+
+
+def build_site_copy(site: str, pages: int, workdir: Path) -> Path:
+    """A replay tree in which the site's listings name ``pages`` distinct articles: copies of its single-page
+    fixture articles, each at its own URL with one paragraph of its own (so no two are duplicates)."""
+    templates = [c for c in find_cases(ROOT / "fixtures" / site)
+                 if c.kind == "article" and len(c.responses) == 1]
+    case_dir = workdir / site / "bench"
+    case_dir.mkdir(parents=True)
+    rules = get_rules(site)
+    responses: dict[str, Any] = {}
+    urls = []
+    for n in range(pages):
+        template = templates[n % len(templates)]
+        url = BENCH_URLS[site].format(id=5000000 + n, n=n)
+        body = template.responses[template.url].path.read_bytes()
+        body = body.replace(template.url.split("?")[0].encode(), url.encode())
+        unique = f"<p>Paragraf salinan bench nomor {n} membuat artikel ini berbeda dari salinan lainnya.</p>".encode()
+        body = _BODY_OPEN.sub(lambda m, extra=unique: m.group(0) + extra, body, count=1)
+        name = f"a{n}.html"
+        (case_dir / name).write_bytes(body)
+        responses[url] = {"file": name}
+        urls.append(url)
+    items = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+    (case_dir / "sitemap.xml").write_text(
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>', encoding="utf-8")
+    (case_dir / "empty.html").write_text("<html><body><p>kosong</p></body></html>", encoding="utf-8")
+    (case_dir / "feed.xml").write_text('<rss version="2.0"><channel></channel></rss>', encoding="utf-8")
+    for sitemap in rules.sitemaps:
+        responses[sitemap] = {"file": "sitemap.xml", "headers": {"Content-Type": "application/xml"}}
+    for feed in rules.feeds:
+        responses[feed] = {"file": "feed.xml", "headers": {"Content-Type": "application/rss+xml"}}
+    for index in rules.index_urls(None):
+        responses[index] = {"file": "empty.html"}
+    case = {"kind": "listing", "url": rules.sitemaps[0], "responses": responses}
+    (case_dir / "case.json").write_text(json.dumps(case), encoding="utf-8")
+    return workdir / site
+
+
+def end_to_end(site: str, pages: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        tree = build_site_copy(site, pages, work)
+        probe = work / "rss.json"
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+        cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
+               "-o", f"{work / 'out.jsonl'}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / 'seen.sqlite'}",
+               "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-L", "WARNING"]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        written = sum(1 for _ in (work / "out.jsonl").open(encoding="utf-8")) if (work / "out.jsonl").exists() else 0
+        memory = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else {}
+    crawl_seconds = memory.get("seconds") or wall
+    at = memory.get("rss_mb_at", {})
+    growth = at.get("2000", 0) - at.get("1000", 0) if "2000" in at and "1000" in at else None
+    return {"site": site, "exit": proc.returncode, "pages": memory.get("pages", 0), "records": written,
+            "seconds": crawl_seconds, "pages_per_s": memory.get("pages", 0) / crawl_seconds if crawl_seconds else 0,
+            "peak_rss_mb": memory.get("peak_rss_mb"), "rss_mb_at": at, "rss_growth_1000_2000_mb": growth,
+            "log_tail": proc.stderr[-1500:] if proc.returncode else ""}
+
+
+# Report -------------------------------------------------------------------------------------------------
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"\nnewsbot benchmark, {report['date']} on {report['machine']}\n")
+    print("Body accuracy (ScrapingHub shingle metric; exact = identical token sequence; leaks = boilerplate phrases)")
+    sites = list(next(iter(report["accuracy"].values()))["body"])
+    print(f"{'extractor':<17}" + "".join(f"  {site:<24}" for site in sites))
+    for name, result in report["accuracy"].items():
+        cells = "".join(f"  {_cell(b):<24}" for b in result["body"].values())
+        print(f"{name:<17}{cells}")
+    print("\nOverall precision / recall")
+    for name, result in report["accuracy"].items():
+        overall = result["body"]["overall"]
+        print(f"  {name:<17} P {overall['precision']:.3f}  R {overall['recall']:.3f}  F1 {overall['f1']:.3f}")
+    print("\nMetadata exact-match rate")
+    for name, result in report["accuracy"].items():
+        if result["metadata"]:
+            print(f"  {name:<17} " + ", ".join(f"{k} {v:.2f}" for k, v in result["metadata"].items()))
+    s = report["speed"]
+    print(f"\nExtraction speed ({s['pages']} pages, median ms/page): newsbot {s['newsbot_ms']:.1f}, "
+          f"trafilatura.extract {s['trafilatura_ms']:.1f}, ratio {s['ratio']:.2f} (target <= 1.0)")
+    print("\nEnd to end (offline replay through spiders, pipelines and feed export)")
+    for run in report["end_to_end"]:
+        growth = run["rss_growth_1000_2000_mb"]
+        line = (f"  {run['site']:<10} {run['pages']:>5} pages {run['records']:>5} records "
+                f"{run['pages_per_s']:>6.0f} pages/s, peak RSS {run['peak_rss_mb'] or 0:.0f} MB")
+        if growth is not None:
+            line += f", RSS growth page 1000->2000 {growth:+.1f} MB"
+        print(line + (f"  EXIT {run['exit']}" if run["exit"] else ""))
+
+
+def _cell(body: dict[str, float]) -> str:
+    return f"F1 {body['f1']:.3f} ex {body['exact']:.2f} lk {body['leaks']}"
+
+
+def chart(report: dict[str, Any], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    names = list(report["accuracy"])
+    f1 = [report["accuracy"][n]["body"]["overall"]["f1"] for n in names]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.barh(names, f1, color=["#2a7" if n == "newsbot" else "#888" for n in names])
+    left.set_xlim(0, 1)
+    left.set_title("Body F1 (4-token shingles), all fixture cases")
+    s = report["speed"]
+    right.bar(["newsbot", "trafilatura.extract"], [s["newsbot_ms"], s["trafilatura_ms"]], color=["#2a7", "#888"])
+    right.set_ylabel("median ms per page")
+    right.set_title("Extraction speed, same pages, same process")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m newsbot.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks the benchmark works")
+    parser.add_argument("--pages", type=int, default=2000, help="article pages per site in the end-to-end crawls")
+    parser.add_argument("--output", type=Path, default=ROOT / "output")
+    args = parser.parse_args(argv)
+    cases = [c for c in find_cases(ROOT / "fixtures") if c.kind == "article"]
+    if args.smoke:
+        cases = [c for c in cases if c.site in ("sindonews", "generic")]
+    samples = [Sample(c, c.responses[c.url].path.read_text(encoding="utf-8"),
+                      json.loads((c.directory / "expected.json").read_text(encoding="utf-8"))) for c in cases]
+    sites = ["sindonews"] if args.smoke else list(BENCH_URLS)
+    pages = 120 if args.smoke else args.pages
+    # Speed first, in a process that has not yet loaded the competing extractors and their garbage.
+    report = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine(), "smoke": args.smoke,
+              "speed": speed(samples, repeats=1 if args.smoke else 5)}
+    report["end_to_end"] = [end_to_end(site, pages) for site in sites]
+    report["accuracy"] = accuracy(samples)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "bench.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_report(report)
+    drew = chart(report, args.output / "bench.png")
+    print(f"\nwrote {args.output / 'bench.json'}" + (f" and {args.output / 'bench.png'}" if drew else ""))
+    return 1 if any(run["exit"] or run["records"] != pages for run in report["end_to_end"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

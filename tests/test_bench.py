@@ -1,0 +1,47 @@
+"""The benchmark's metric and a smoke run of `make bench` (the real figures come from the full run, not CI)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from newsbot.bench import body_scores, leaks, tp_fp_fn
+
+from .conftest import ROOT
+
+
+def test_shingle_metric_counts_shared_extra_and_missing_shingles():
+    truth = "satu dua tiga empat lima"  # shingles: (1-4), (2-5)
+    assert tp_fp_fn(truth, truth) == (1.0, 0.0, 0.0)
+    # One shared shingle, one missing, three extra from the appended words.
+    tp, fp, fn = tp_fp_fn(truth, "satu dua tiga empat enam tujuh delapan")
+    assert (tp, fp, fn) == pytest.approx((1 / 5, 3 / 5, 1 / 5))
+    assert tp_fp_fn(truth, "") == (0.0, 0.0, 1.0)
+
+
+def test_corpus_scores_are_means_over_documents():
+    scores = body_scores([("a b c d e", "a b c d e"), ("a b c d e", "")])
+    assert scores["precision"] == 0.5 and scores["recall"] == 0.5 and scores["exact"] == 0.5
+    assert scores["f1"] == pytest.approx(0.5)
+
+
+def test_leaks_count_only_boilerplate_the_true_body_does_not_have():
+    assert leaks("tribun", "Isi berita.", "Isi berita.\nBaca juga: lain\nHalaman 2") == 2
+    assert leaks("tribun", "Sumber: BPS menyebut", "Sumber: BPS menyebut") == 0
+
+
+def test_bench_smoke_run_writes_its_report(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "newsbot.bench", "--smoke", "--output", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    newsbot = report["accuracy"]["newsbot"]["body"]["overall"]
+    assert newsbot["documents"] >= 7 and 0.0 <= newsbot["f1"] <= 1.0
+    assert "trafilatura" in report["accuracy"]
+    assert report["speed"]["newsbot_ms"] > 0 and report["speed"]["trafilatura_ms"] > 0
+    [run] = report["end_to_end"]
+    assert run["records"] == 120 and run["pages"] >= 120
+    assert "Body accuracy" in proc.stdout
