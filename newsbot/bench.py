@@ -288,7 +288,8 @@ def end_to_end(site: str, pages: int) -> dict[str, Any]:
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
         cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
                "-o", f"{work / 'out.jsonl'}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / 'seen.sqlite'}",
-               "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-L", "WARNING"]
+               "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-s", f"NEWSBOT_DROP_LOG={work / 'dropped.jsonl'}",
+               "-L", "WARNING"]
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - start

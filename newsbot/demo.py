@@ -26,28 +26,34 @@ def run(fixtures: Path, output: Path) -> int:
             continue
         out = output / f"{site}.jsonl"
         log = output / f"{site}.log"
+        dropped_file = output / f"{site}.dropped.jsonl"
+        dropped_file.unlink(missing_ok=True)
         cases = find_cases(folder)
         discover = get_rules(site).discovers and any(case.kind == "listing" for case in cases)
         # No seen-store: the demo shows the whole crawl every time it is run.
         cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={folder}", "-a", f"discover={discover}",
-               "-O", f"{out}:jsonlines", "-s", "NEWSBOT_SEEN_STORE=", "--logfile", str(log), "-L", "INFO"]
+               "-O", f"{out}:jsonlines", "-s", "NEWSBOT_SEEN_STORE=", "-s", f"NEWSBOT_DROP_LOG={dropped_file}",
+               "--logfile", str(log), "-L", "INFO"]
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
         code = subprocess.run(cmd, env=env, check=False).returncode
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
         articles = sum(case.kind == "article" for case in cases)
+        dropped = len(dropped_file.read_text(encoding="utf-8").splitlines()) if dropped_file.exists() else 0
         words = sum(r["wordCount"] for r in records)
         dated = sum(1 for r in records if r["datePublished"])
         bylined = sum(1 for r in records if r["authors"])
         pages = sum(r["pageCount"] for r in records)
         status = "ok" if code == 0 else f"exit {code}, see {log}"
-        rows.append((site, "listings" if discover else "cases", articles, len(records), pages,
+        rows.append((site, "listings" if discover else "cases", articles, len(records), dropped, pages,
                      words // max(len(records), 1), dated, bylined, status))
         failed |= code != 0
-    header = ("site", "start from", "article cases", "records", "pages", "avg words", "dated", "bylined", "status")
+    header = ("site", "start from", "article cases", "records", "dropped", "pages", "avg words", "dated", "bylined",
+              "status")
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     for row in (header, *rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=False)))
-    print(f"\nrecords: {output}/<site>.jsonl   logs: {output}/<site>.log")
+    print(f"\nrecords: {output}/<site>.jsonl   dropped pages: {output}/<site>.dropped.jsonl   "
+          f"logs: {output}/<site>.log")
     return 1 if failed else 0
 
 

@@ -54,3 +54,9 @@ class OutOfWindow(Rejected):
     """An article published outside the crawl's ``since``/``until`` window (known only once fetched)."""
 
     reason = "out-of-window"
+
+
+class Paywalled(Rejected):
+    """A paywalled article with no visible text at all: nothing to write until it is read with access."""
+
+    reason = "paywalled"

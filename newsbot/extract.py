@@ -19,7 +19,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from newsbot import __version__
-from newsbot.errors import BodyTooShort, NotAnArticle
+from newsbot.errors import BodyTooShort, NotAnArticle, Paywalled
 from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
 from newsbot.page import ParsedPage
@@ -84,6 +84,8 @@ def build_article(
     body = "\n".join(lines)
 
     free = rules.is_accessible_for_free(first)
+    if not body and not free:
+        raise Paywalled(f"no visible text on {first.url}")
     if word_count(body) < rules.min_body_words and (free or not body):
         raise BodyTooShort(f"{word_count(body)} words in the body of {first.url}")
 

@@ -7,9 +7,10 @@ to the OS, so whatever a crawl has marked seen is already in the file when the p
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from scrapy import Spider
 from scrapy.extensions.feedexport import FileFeedStorage
@@ -54,3 +55,23 @@ def drop_partial_last_line(path: Path) -> None:
         file.truncate(keep)
     logger.warning("feed %s ended in a half-written record (%d bytes); it was cut and will be written again",
                    path, size - keep)
+
+
+def last_records(path: Path, tail_bytes: int = 1 << 20) -> list[dict[str, Any]]:
+    """The complete records in the last ``tail_bytes`` of a JSON Lines feed (a half-written line is skipped)."""
+    with path.open("rb") as file:
+        size = file.seek(0, 2)
+        file.seek(max(0, size - tail_bytes))
+        chunk = file.read()
+    lines = chunk.split(b"\n")
+    if size > tail_bytes:
+        lines = lines[1:]  # the first line of the window is cut in the middle
+    records = []
+    for line in lines[:-1]:  # the last piece has no newline: empty, or a record still being written
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records

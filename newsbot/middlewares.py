@@ -1,13 +1,18 @@
-"""Downloader middlewares: retries that back off instead of hammering a server that asked us to slow down."""
+"""Downloader middlewares: retries that back off instead of hammering a struggling server, and a guard
+against URLs that are not public web pages."""
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
@@ -61,3 +66,55 @@ def _retry_after(response: Response) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - datetime.now(UTC)).total_seconds()
+
+
+# Request meta key: the one URL the user gave on the command line, which is fetched even if it is local.
+TRUSTED_URL = "newsbot_trusted_url"
+
+
+class SafeUrlMiddleware:
+    """Refuses URLs a news crawl has no business fetching, wherever they came from (a listing, a pagination
+    link, a redirect): schemes other than http(s), and hosts that are loopback, private, link-local or
+    otherwise not public addresses. A hostile page cannot point the crawler at the machine it runs on or at
+    its internal network. (Names that resolve to private addresses are left to the network's own rules.)
+    """
+
+    def __init__(self, allowed_hosts: frozenset[str]) -> None:
+        self.allowed_hosts = allowed_hosts
+        # Origins of URLs the user gave: their robots.txt is fetched too, as for any site.
+        self.trusted_origins: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SafeUrlMiddleware:
+        return cls(frozenset(h.lower() for h in crawler.settings.getlist("NEWSBOT_ALLOW_PRIVATE_HOSTS")))
+
+    def process_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if request.meta.get(TRUSTED_URL) == request.url:
+            self.trusted_origins.add((parts.scheme, parts.netloc))
+            return
+        if parts.path == "/robots.txt" and (parts.scheme, parts.netloc) in self.trusted_origins:
+            return
+        problem = unsafe_url_problem(request.url, self.allowed_hosts)
+        if problem:
+            raise IgnoreRequest(f"unsafe URL {request.url}: {problem}")
+
+
+def unsafe_url_problem(url: str, allowed_hosts: frozenset[str] = frozenset()) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme or '(none)'!r} is not http(s)"
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return "no host"
+    if host in allowed_hosts:
+        return None
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"{host} is a local name"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"{host} is not a public address"
+    return None

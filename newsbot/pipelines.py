@@ -6,8 +6,8 @@ import logging
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
+from newsbot.drops import Dropped
 from newsbot.items import Article
 from newsbot.schema import validation_errors
 
@@ -22,10 +22,9 @@ class _StatsPipeline:
     def from_crawler(cls, crawler: Crawler) -> _StatsPipeline:
         return cls(crawler)
 
-    def reject(self, reason: str, message: str) -> DropItem:
-        self.crawler.stats.inc_value("newsbot/dropped")
-        self.crawler.stats.inc_value(f"newsbot/dropped/{reason}")
-        return DropItem(message)
+    def reject(self, reason: str, message: str) -> Dropped:
+        # Counted and written to the drop log by newsbot.drops.DropLog (item_dropped signal).
+        return Dropped(reason, message)
 
 
 class ValidatePipeline(_StatsPipeline):

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
@@ -121,6 +121,7 @@ class FixtureReplayMiddleware:
     def __init__(self, crawler: Crawler, root: Path) -> None:
         self.crawler = crawler
         self.responses = response_map(find_cases(root))
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureReplayMiddleware:
@@ -140,6 +141,12 @@ class FixtureReplayMiddleware:
             logger.error("replay: no fixture answers %s", request.url)
             raise IgnoreRequest(f"replay: no fixture answers {request.url}")
         stats.inc_value("replay/answered")
+        # The download size limit holds for replayed pages too, so a stored 20 MB page ends as it would live.
+        maxsize = request.meta.get("download_maxsize", self.maxsize)
+        size = stored.path.stat().st_size
+        if maxsize and size > maxsize:
+            raise DownloadCancelledError(f"Received {size} bytes which is larger than download max size "
+                                         f"({maxsize}) in request {request}.")
         body = stored.path.read_bytes()
         headers = stored.headers or {"Content-Type": "text/html; charset=UTF-8"}
         # The stored Content-Type decides the class; sniffing the body is only for responses stored without one.

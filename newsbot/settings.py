@@ -36,11 +36,17 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 
+# Only the web: no file://, ftp://, s3:// or data: downloads, whatever a page links to.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# Hosts that SafeUrlMiddleware lets through although they are loopback/private (e.g. a staging copy).
+NEWSBOT_ALLOW_PRIVATE_HOSTS: list[str] = []
+
 # Scrapy 2.19 opens a code-executing HTTP control server and a telnet console by default: never wanted here.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "newsbot.middlewares.SafeUrlMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
@@ -57,6 +63,7 @@ EXTENSIONS = {
     "newsbot.extensions.Progress": 500,
     "newsbot.extensions.JobdirGuard": 0,
     "newsbot.extensions.MemoryProbe": 900,
+    "newsbot.drops.DropLog": 0,
 }
 # A progress line (pages/min, records, drops by reason) every this many seconds; 0 turns it off.
 NEWSBOT_PROGRESS_INTERVAL = 60.0
@@ -67,6 +74,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"
 FEED_URI_PARAMS = "newsbot.extensions.feed_uri_params"
 FEED_STORAGES = {"": "newsbot.feedstorage.DurableFileFeedStorage", "file": "newsbot.feedstorage.DurableFileFeedStorage"}
+
+# Every article page that did not become a record, with its URL and reason; "" keeps only the counts.
+NEWSBOT_DROP_LOG = "output/%(name)s/dropped-%(date)s.jsonl"
+# A dropped record is logged as one line with its URL and reason, not Scrapy's dump of the whole item.
+LOG_FORMATTER = "newsbot.drops.DropLogFormatter"
 
 # Articles already written by earlier runs are not fetched again (see newsbot.seen); "" turns this off.
 NEWSBOT_SEEN_STORE = "output/%(name)s/seen.sqlite"

@@ -15,14 +15,18 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsbot.drops import failure_reason, page_dropped
 from newsbot.errors import OutOfWindow, Rejected
+from newsbot.extensions import feed_uri_params
 from newsbot.extract import build_article, parse_page
+from newsbot.feedstorage import last_records
 from newsbot.items import Article
 from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
+from newsbot.middlewares import TRUSTED_URL
 from newsbot.page import ParsedPage
 from newsbot.replay import find_cases
 from newsbot.seen import SeenStore
@@ -82,7 +86,8 @@ class ArticleSpider(scrapy.Spider):
         if self.discover and not self.rules.discovers:
             raise ValueError(f"{self.name}: this site has no listings to discover articles from; "
                              "give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
-        if self.rules.domains and not self.replay:
+        # Replayed or live, a site spider never follows a link or redirect off its own domains.
+        if self.rules.domains:
             self.allowed_domains = list(self.rules.domains)
         self.seen: SeenStore | None = None
         self.records = 0
@@ -115,8 +120,31 @@ class ArticleSpider(scrapy.Spider):
 
     def _connect_recorder(self) -> None:
         # Connected only now, after every extension: the feed exporter has written a record by the time
-        # this handler marks it seen, so a crash between the two costs a refetch, never a record.
+        # this handler marks it seen, so a crash between the two never loses a record...
         self.crawler.signals.connect(self._mark_seen, signal=signals.item_scraped)
+        # ...and the records at the end of this run's feed files count as seen, so such a crash does not
+        # write a record twice either: the feed is the truth, the seen-store remembers it.
+        if self.seen is not None:
+            for path in self._local_feed_paths():
+                for record in last_records(path):
+                    self.seen.add(self._keys_of_record(record), record.get("url") or "")
+
+    def _local_feed_paths(self) -> list[Path]:
+        params = feed_uri_params({"name": self.name}, self)
+        paths = []
+        for uri in self.settings.getdict("FEEDS"):
+            try:
+                target = str(uri) % params
+            except (KeyError, ValueError, TypeError):
+                continue
+            if "://" in target and not target.startswith("file://"):
+                continue
+            paths.append(Path(target.removeprefix("file://")))
+        return [p for p in paths if p.is_file()]
+
+    def _keys_of_record(self, record: dict[str, Any]) -> list[str]:
+        return [self.rules.article_key(u) for u in (record.get("url"), record.get("canonicalUrl"))
+                if isinstance(u, str) and u]
 
     def _mark_seen(self, item: Any) -> None:
         if self.seen is not None and isinstance(item, Article):
@@ -136,7 +164,10 @@ class ArticleSpider(scrapy.Spider):
                 yield request
             return
         for url in self.start_urls_for_run():
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE)
+            self.crawler.stats.inc_value("newsbot/articles")
+            # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
+                                 meta={TRUSTED_URL: url})
 
     def start_urls_for_run(self) -> list[str]:
         if self.replay is not None:
@@ -238,6 +269,7 @@ class ArticleSpider(scrapy.Spider):
                 continue
             self._requested.add(key)
             stats.inc_value("newsbot/discovery/articles")
+            stats.inc_value("newsbot/articles")
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
                                  priority=PRIORITY_ARTICLE, meta={"newsbot_key": key, "newsbot_listing": listing})
 
@@ -298,7 +330,7 @@ class ArticleSpider(scrapy.Spider):
 
     def _next_page(self, first_page: dict[str, Any], plan: Pagination, done: list[dict[str, Any]]) -> Iterator[Any]:
         if len(done) < len(plan.page_urls):
-            yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.on_error,
+            yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.page_failed,
                                  cb_kwargs={"first_page": first_page, "plan": plan, "done": done}, dont_filter=True,
                                  priority=PRIORITY_PAGE)
             return
@@ -338,20 +370,24 @@ class ArticleSpider(scrapy.Spider):
         return parse_page(stored["body"], stored["url"], stored["content_type"])
 
     def drop(self, url: str, rejection: Rejected) -> None:
-        """Account for a page that did not become a record: logged with its URL, counted by reason."""
-        self.crawler.stats.inc_value("newsbot/dropped")
-        self.crawler.stats.inc_value(f"newsbot/dropped/{rejection.reason}")
+        """Account for a page that did not become a record: logged with its URL, counted by reason and
+        written to the drop log (newsbot.drops)."""
         self.logger.warning("dropped %s: %s", url, rejection)
+        self.crawler.signals.send_catch_log(page_dropped, url=url, reason=rejection.reason, detail=rejection.detail)
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request
-        if failure.check(IgnoreRequest):
-            # robots.txt forbids it, or a middleware declined it on purpose: logged there, not an error.
-            self.crawler.stats.inc_value("newsbot/skipped/ignored")
-            self.logger.info("not fetched %s: %s", request.url, failure.getErrorMessage())
-            return
-        self.crawler.stats.inc_value("newsbot/fetch_failed")
-        self.logger.error("fetch failed for %s: %s", request.url, failure.getErrorMessage())
+        """An article's request failed for good (after retries): the article is dropped with the reason."""
+        self._failed(failure.request.url, failure)
+
+    def page_failed(self, failure: Failure) -> None:
+        """Page 2..N of an article failed for good: without it the article is incomplete, so it is dropped."""
+        self._failed(failure.request.cb_kwargs["first_page"]["url"], failure)
+
+    def _failed(self, url: str, failure: Failure) -> None:
+        reason, detail = failure_reason(failure)
+        log = self.logger.info if reason == "robots" else self.logger.error
+        log("not fetched %s (%s): %s", url, reason, detail)
+        self.crawler.signals.send_catch_log(page_dropped, url=url, reason=reason, detail=detail)
 
 
 def _stored(response: Response) -> dict[str, Any]:
