@@ -49,7 +49,7 @@ def feed_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:
 class Progress:
     """Periodic progress lines a person can follow on a long crawl, replacing Scrapy's LogStats:
 
-    ``progress: 1200 pages (58/min), 1100 records (52/min), dropped 31 (too-short 20, not-article 11), ...``
+    ``progress: 1200 pages (58/min), 1100 records (52/min), dropped 31 (too-short 20, http-error 11), ...``
 
     The interval is ``NEWSBOT_PROGRESS_INTERVAL`` seconds (0 turns it off); a final line is logged at close.
     """
@@ -97,7 +97,6 @@ class Progress:
             f"{records} records ({record_rate:.0f}/min)",
             f"dropped {sum(dropped.values())}" + (f" ({reasons})" if reasons else ""),
             f"already seen {stats.get_value('newsbot/discovery/seen', 0) + stats.get_value('newsbot/skipped/seen', 0)}",
-            f"fetch errors {stats.get_value('newsbot/fetch_failed', 0)}",
         ]
         prefix = f"finished ({final})" if final else "progress"
         logger.info("%s: %s", prefix, ", ".join(parts))

@@ -12,7 +12,7 @@ Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` su
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import trafilatura
@@ -40,6 +40,10 @@ _TRAFILATURA_OPTIONS = {
     "fast": True,
     "favor_recall": True,
 }
+
+
+# Clocks and time zones disagree a little; a date more than this far after the download is not believed.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def parse_page(body: bytes | str, url: str, content_type: str | None = None) -> ParsedPage:
@@ -89,7 +93,11 @@ def build_article(
     if word_count(body) < rules.min_body_words and (free or not body):
         raise BodyTooShort(f"{word_count(body)} words in the body of {first.url}")
 
+    downloaded = downloaded or datetime.now(UTC)
     published, published_raw = rules.date_published(first)
+    if published and datetime.fromisoformat(published) > downloaded + FUTURE_TOLERANCE:
+        # A publication date after the download is a CMS default or a typo, not a fact; the raw text stays.
+        published = None
     crumbs = rules.breadcrumbs(first)
     return Article(
         url=strip_tracking(rules.canonical_first_page(url or first.url)),
@@ -115,7 +123,7 @@ def build_article(
         wordCount=word_count(body),
         fingerprint=fingerprint(body),
         metadata=Metadata(
-            dateDownloaded=(downloaded or datetime.now(UTC)).isoformat(timespec="seconds"),
+            dateDownloaded=downloaded.isoformat(timespec="seconds"),
             extractor=f"newsbot/{__version__} {rules.extractor_id}",
         ),
     )

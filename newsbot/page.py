@@ -12,7 +12,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 from lxml.cssselect import CSSSelector
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
 from newsbot.errors import EmptyPage, NotHtml, Unparseable
 from newsbot.text import clean_line
@@ -25,6 +25,7 @@ ARTICLE_TYPES = frozenset(
 # Magic numbers of the binary formats a news crawl meets most: PDF, images, archives, media.
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"ID3",
                  b"\x00\x00\x00", b"OggS", b"fLaC")
+_WRAPPERS = re.compile(r"</?(?:div|span|section|font|center)\b[^>]*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
 
@@ -46,6 +47,31 @@ def _check_is_html(body: bytes, content_type: str | None) -> None:
         raise NotHtml("binary content")
     if not _MARKUP_START.match(head) and b"<html" not in head.lower() and b"<body" not in body[:65536].lower():
         raise NotHtml("no markup")
+
+
+# Encodings that map every byte to a character: a page declared in one of them decodes "successfully"
+# whatever it really is, so the declaration alone proves nothing.
+_SINGLE_BYTE = re.compile(r"^(?:cp125\d|windows-125\d|iso8859-\d+|latin[-_]?1|ascii|us-ascii)$")
+
+
+def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """(encoding, text) of a page, trusting the bytes over a declaration they contradict.
+
+    Pages lie about their charset: a UTF-8 page served as ISO-8859-1 (a misconfigured server) and an
+    undeclared windows-1252 page both occur. Valid UTF-8 with multi-byte sequences is almost never
+    anything else, and bytes that are not valid UTF-8 in an undeclared page are most likely windows-1252.
+    """
+    bom, _ = read_bom(body)
+    declared = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+    try:
+        as_utf8 = body.decode("utf-8")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    if as_utf8 is not None and not body.isascii() and (declared is None or _SINGLE_BYTE.match(declared)):
+        return "utf-8", as_utf8.removeprefix("\ufeff")
+    if as_utf8 is None and (declared is None or declared in ("utf-8", "utf8")):
+        return "cp1252", body.decode("cp1252", errors="replace")
+    return html_to_unicode(content_type, body)
 
 
 def _load_json_ld(raw: str) -> Any:
@@ -97,10 +123,16 @@ class ParsedPage:
             _check_is_html(raw, content_type)
         else:
             _check_is_html(body, content_type)
-            encoding, text = html_to_unicode(content_type, body)
+            encoding, text = decode_html(body, content_type)
         text = _XML_DECLARATION.sub("", text, count=1)
+        parser = _parser()
         try:
-            tree = lxml.html.document_fromstring(text, parser=_parser())
+            tree = lxml.html.document_fromstring(text, parser=parser)
+            if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+                # Nesting beyond libxml2's depth limit (2048 even with huge_tree) is silently cut away, text
+                # and all. Such pages are broken or hostile; layout wrappers carry no text, so reading the
+                # page without them keeps its words (a site's body selector may then not match).
+                tree = lxml.html.document_fromstring(_WRAPPERS.sub("", text), parser=_parser())
         except (lxml.etree.ParserError, ValueError) as exc:
             raise Unparseable(str(exc)) from exc
         if tree is None:

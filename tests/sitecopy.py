@@ -9,9 +9,13 @@ URLs, robots.txt handling, redirects and retries are exactly those of a live cra
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
 import http.server
+import socket
 import socketserver
 import ssl
+import struct
 import threading
 import time
 from collections import Counter
@@ -133,9 +137,13 @@ def _index(urls: list[str], page: int, pages: int) -> bytes:
 class SiteServer:
     """The copy behind a local HTTP(S) proxy on 127.0.0.1; counts every request it answers, by URL."""
 
-    def __init__(self, site: SiteCopy, workdir: Path, delay: float = 0.0) -> None:
+    def __init__(self, site: SiteCopy, workdir: Path, delay: float = 0.0,
+                 faults: dict[str, list[str]] | None = None, slow_seconds: float = 3.0) -> None:
         self.site = site
         self.delay = delay
+        # URL -> faults to answer with, one per request in order; "always:<fault>" never runs out.
+        self.faults = {url: list(kinds) for url, kinds in (faults or {}).items()}
+        self.slow_seconds = slow_seconds
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         cert, key = _self_signed(workdir)
@@ -157,6 +165,15 @@ class SiteServer:
         self._server.server_close()
         self._thread.join(timeout=10)
 
+    def fault_for(self, url: str) -> str | None:
+        with self._lock:
+            kinds = self.faults.get(url.removesuffix("?loop=1"))
+            if not kinds:
+                return None
+            if kinds[0].startswith("always:"):
+                return kinds[0].removeprefix("always:")
+            return kinds.pop(0)
+
     def answer(self, url: str) -> Page:
         with self._lock:
             self.requests[url] += 1
@@ -171,6 +188,10 @@ class SiteServer:
 class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Resets and timeouts are what the fault tests inject; the client's view is what they check.
+        pass
 
 
 def _handler_for(server: SiteServer) -> type[http.server.BaseHTTPRequestHandler]:
@@ -196,14 +217,53 @@ def _handler_for(server: SiteServer) -> type[http.server.BaseHTTPRequestHandler]
 
         def do_GET(self) -> None:
             url = self.origin + self.path if self.origin else self.path
+            fault = server.fault_for(url)
             page = server.answer(url)
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            self.send_header("Content-Length", str(len(page.body)))
+            headers = {"Content-Type": page.content_type}
+            body, status = page.body, page.status
+            if fault in ("500", "503", "429"):
+                status, body = int(fault), f"<html><body>error {fault}</body></html>".encode()
+                headers = {"Content-Type": HTML, "Retry-After": "0"}
+            elif fault == "slow":
+                time.sleep(server.slow_seconds)
+            elif fault == "reset":
+                # An abortive close: the client sees a connection reset, not an answer.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
+            elif fault == "truncated":
+                self.send_response(200)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.close()
+                self.close_connection = True
+                return
+            elif fault == "redirect-loop":
+                status, body = 302, b""
+                headers = {"Location": url.removesuffix("?loop=1") if url.endswith("?loop=1") else url + "?loop=1"}
+            elif fault == "off-site":
+                status, body, headers = 301, b"", {"Location": "https://evil.example.net/steal"}
+            elif fault == "gzip-bomb":
+                body = gzip_bomb()
+                headers = {"Content-Type": HTML, "Content-Encoding": "gzip"}
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(page.body)
+            self.wfile.write(body)
 
     return Handler
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """64 MB of zeros in about 64 KB of gzip."""
+    return gzip.compress(b"\0" * (64 << 20), compresslevel=9)
 
 
 def _self_signed(workdir: Path) -> tuple[Path, Path]:

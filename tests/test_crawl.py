@@ -148,3 +148,13 @@ def test_record_tool_turns_a_live_page_into_a_replayable_case(local_site, tmp_pa
     expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
     assert expected["articleBody"] == EXPECTED["articleBody"]
     assert "dateDownloaded" not in expected["metadata"]
+
+
+def test_consoles_are_off_and_only_web_downloads_are_on():
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert settings.getbool("TELNETCONSOLE_ENABLED") is False
+    assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
+    handlers = settings.getdict("DOWNLOAD_HANDLERS")
+    assert all(handlers[scheme] is None for scheme in ("file", "ftp", "s3", "data"))

@@ -30,7 +30,8 @@ def scrapy_crawl(server: SiteServer, tmp: Path, *extra: str) -> subprocess.Popen
     env = {**os.environ, "https_proxy": server.proxy, "http_proxy": server.proxy, "no_proxy": "",
            "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
     cmd = [sys.executable, "-m", "scrapy", "crawl", "tribun", "-o", f"{tmp / 'out.jsonl'}:jsonlines",
-           "-s", f"NEWSBOT_SEEN_STORE={tmp / 'seen.sqlite'}", "--logfile", str(tmp / "crawl.log"), *FAST, *extra]
+           "-s", f"NEWSBOT_SEEN_STORE={tmp / 'seen.sqlite'}", "-s", f"NEWSBOT_DROP_LOG={tmp / 'dropped.jsonl'}",
+           "--logfile", str(tmp / "crawl.log"), *FAST, *extra]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
 
 

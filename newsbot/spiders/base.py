@@ -32,7 +32,7 @@ from newsbot.replay import find_cases
 from newsbot.seen import SeenStore
 from newsbot.sites import RULES, get_rules
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.urls import strip_tracking
+from newsbot.urls import host, strip_tracking
 
 # Replaying fixtures must be fast and must never wait on politeness meant for live servers.
 REPLAY_SETTINGS = {
@@ -41,6 +41,9 @@ REPLAY_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "RETRY_ENABLED": False,
 }
+
+# Request meta key: the article (its first page's URL) a request fetches a page of.
+ARTICLE = "newsbot_article"
 
 # Finish what is started before starting more: an article's further pages first, then articles, then
 # listings. This keeps the queue (and a JOBDIR) small and records flowing from the first minute.
@@ -116,6 +119,8 @@ class ArticleSpider(scrapy.Spider):
             spider.seen = SeenStore(Path(store % {"name": spider.name}))
         crawler.signals.connect(spider._connect_recorder, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
+        crawler.signals.connect(spider._request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
 
     def _connect_recorder(self) -> None:
@@ -167,7 +172,7 @@ class ArticleSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsbot/articles")
             # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
-                                 meta={TRUSTED_URL: url})
+                                 meta={TRUSTED_URL: url, ARTICLE: url})
 
     def start_urls_for_run(self) -> list[str]:
         if self.replay is not None:
@@ -182,11 +187,13 @@ class ArticleSpider(scrapy.Spider):
 
     def listing_requests(self) -> Iterator[scrapy.Request]:
         """The site's listings for this run: sitemaps, feeds and the index pages of the window's days."""
-        # Listings change between runs, so they are always fetched again (dont_filter), also on resume.
+        # The site's own start points change between runs, so they are fetched again even on a resumed
+        # JOBDIR crawl (dont_filter); everything found in a page goes through the duplicate and off-site
+        # filters (Scrapy skips its off-site check for dont_filter requests).
         for url in self.rules.sitemaps:
-            yield self._listing(url, self.parse_sitemap)
+            yield self._listing(url, self.parse_sitemap, root=True)
         for url in self.rules.feeds:
-            yield self._listing(url, self.parse_feed)
+            yield self._listing(url, self.parse_feed, root=True)
         if self.window.bounded:
             today = datetime.now(self.rules.timezone).date()
             days = self.window.days(today, self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
@@ -194,10 +201,10 @@ class ArticleSpider(scrapy.Spider):
             days = [None]
         for day in days:
             for url in self.rules.index_urls(day):
-                yield self._listing(url, self.parse_index)
+                yield self._listing(url, self.parse_index, root=True)
 
-    def _listing(self, url: str, callback: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.listing_failed, dont_filter=True,
+    def _listing(self, url: str, callback: Any, *, root: bool = False) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.listing_failed, dont_filter=root,
                               priority=PRIORITY_LISTING)
 
     # Listings ---------------------------------------------------------------------------------------
@@ -270,8 +277,8 @@ class ArticleSpider(scrapy.Spider):
             self._requested.add(key)
             stats.inc_value("newsbot/discovery/articles")
             stats.inc_value("newsbot/articles")
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
-                                 priority=PRIORITY_ARTICLE, meta={"newsbot_key": key, "newsbot_listing": listing})
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
+                                 meta={"newsbot_key": key, "newsbot_listing": listing, ARTICLE: url})
 
     def _room_for_more(self) -> bool:
         return self.limit is None or self.records < self.limit
@@ -304,7 +311,7 @@ class ArticleSpider(scrapy.Spider):
         first_page = _stored(response)
         if plan.all_pages_url:
             yield scrapy.Request(plan.all_pages_url, callback=self.parse_all_pages, errback=self.all_pages_failed,
-                                 cb_kwargs={"first_page": first_page, "plan": plan}, dont_filter=True,
+                                 cb_kwargs={"first_page": first_page, "plan": plan}, meta={ARTICLE: first_page["url"]},
                                  priority=PRIORITY_PAGE)
         else:
             yield from self._next_page(first_page, plan, [])
@@ -331,7 +338,8 @@ class ArticleSpider(scrapy.Spider):
     def _next_page(self, first_page: dict[str, Any], plan: Pagination, done: list[dict[str, Any]]) -> Iterator[Any]:
         if len(done) < len(plan.page_urls):
             yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.page_failed,
-                                 cb_kwargs={"first_page": first_page, "plan": plan, "done": done}, dont_filter=True,
+                                 cb_kwargs={"first_page": first_page, "plan": plan, "done": done},
+                                 meta={ARTICLE: first_page["url"]},
                                  priority=PRIORITY_PAGE)
             return
         try:
@@ -377,11 +385,35 @@ class ArticleSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         """An article's request failed for good (after retries): the article is dropped with the reason."""
-        self._failed(failure.request.url, failure)
+        # The article's own URL, also when the failing request is a redirect of it.
+        self._failed(failure.request.meta.get(ARTICLE, failure.request.url), failure)
 
     def page_failed(self, failure: Failure) -> None:
         """Page 2..N of an article failed for good: without it the article is incomplete, so it is dropped."""
         self._failed(failure.request.cb_kwargs["first_page"]["url"], failure)
+
+    # Scrapy drops some requests at scheduling without calling their errback: redirects off the site's
+    # domains (its off-site filter) and URLs its duplicate filter has seen (a resumed JOBDIR crawl). The
+    # article they belong to is accounted here.
+    def _request_scheduled(self, request: scrapy.Request) -> None:
+        article = request.meta.get(ARTICLE)
+        if article and not request.dont_filter and self.allowed_domains and not any(
+                host(request.url) == d or host(request.url).endswith(f".{d}") for d in self.allowed_domains):
+            reason, detail = "off-site", f"led to {request.url}"
+            self.logger.error("not fetched %s (%s): %s", article, reason, detail)
+            self.crawler.signals.send_catch_log(page_dropped, url=article, reason=reason, detail=detail)
+
+    def _request_dropped(self, request: scrapy.Request) -> None:
+        article = request.meta.get(ARTICLE)
+        if not article:
+            return
+        if request.meta.get("redirect_urls"):
+            # Redirected back to a URL already fetched: a loop the duplicate filter cut short.
+            detail = " -> ".join([*request.meta["redirect_urls"], request.url])
+            self.logger.error("not fetched %s (redirect-loop): %s", article, detail)
+            self.crawler.signals.send_catch_log(page_dropped, url=article, reason="redirect-loop", detail=detail)
+        else:
+            self.crawler.stats.inc_value("newsbot/skipped/already_requested")
 
     def _failed(self, url: str, failure: Failure) -> None:
         reason, detail = failure_reason(failure)
