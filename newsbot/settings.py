@@ -53,9 +53,14 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.replay.FixtureReplayMiddleware": 950,
     "newsbot.replay.FixtureRecorderMiddleware": 100,
 }
+SPIDER_MIDDLEWARES = {
+    # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.distributed.
+    "newsbot.distributed.RequestDoneMiddleware": 990,
+}
 ITEM_PIPELINES = {
     "newsbot.pipelines.ValidatePipeline": 100,
     "newsbot.pipelines.DuplicatePipeline": 200,
+    "newsbot.distributed.RedisItemsPipeline": 900,
 }
 EXTENSIONS = {
     "newsbot.extensions.LanguageWarmUp": 0,
@@ -86,3 +91,13 @@ NEWSBOT_SEEN_STORE = "output/%(name)s/seen.sqlite"
 NEWSBOT_MAX_INDEX_DAYS = 366
 
 LOG_LEVEL = "INFO"
+
+# Distributed crawling (newsbot.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
+# to share one queue, duplicate filter and seen-store between workers. Nothing changes without it.
+REDIS_URL = None
+# A worker with an empty queue and no seeds stops after this many seconds (0: never).
+NEWSBOT_IDLE_EXIT = 300.0
+# A worker renews its heartbeat in Redis; one silent for this long is dead and its requests go back.
+NEWSBOT_HEARTBEAT_SECONDS = 15.0
+# Also push every record onto the Redis list newsbot:<site>:items for downstream consumers.
+NEWSBOT_REDIS_ITEMS = False

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +37,43 @@ def replayed() -> dict[Path, dict[str, Any] | None]:
 
 def case_id(case: Case) -> str:
     return f"{case.site}/{case.directory.name}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 and a free port, installed from Debian if missing; stopped by PID."""
+    if shutil.which("redis-server") is None:
+        install = ["apt-get", "install", "-y", "-q", "redis-server"]
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            subprocess.run([*sudo, "apt-get", "update", "-q"], capture_output=True, check=False)
+            done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"could not install redis-server:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                               "--appendonly", "no", "--dir", str(workdir)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -19,6 +19,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsbot import distributed
 from newsbot.drops import failure_reason, page_dropped
 from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extensions import feed_uri_params
@@ -92,7 +93,9 @@ class ArticleSpider(scrapy.Spider):
         # Replayed or live, a site spider never follows a link or redirect off its own domains.
         if self.rules.domains:
             self.allowed_domains = list(self.rules.domains)
-        self.seen: SeenStore | None = None
+        self.seen: SeenStore | distributed.RedisSeenStore | None = None
+        self.distributed = False
+        self.seeds: distributed.Seeds | None = None
         self.records = 0
         # Article keys requested in this run: one story listed twice (sitemap and index) is fetched once.
         self._requested: set[str] = set()
@@ -114,8 +117,16 @@ class ArticleSpider(scrapy.Spider):
             # only that one.
             settings.set("FEEDS", {settings.get("NEWSBOT_FEED"): {
                 "format": "jsonlines", "encoding": "utf8", "store_empty": False}}, priority="spider")
+        redis_url = distributed.switch_on(settings)
         store = settings.get("NEWSBOT_SEEN_STORE")
-        if store:
+        if redis_url:
+            server = distributed.connect(redis_url)
+            spider.distributed = True
+            spider.seen = distributed.RedisSeenStore(server, spider.name)
+            # Kept on the spider: Scrapy's signals hold their receivers only weakly.
+            spider.seeds = distributed.Seeds(spider, server, settings.getfloat("NEWSBOT_IDLE_EXIT"))
+            spider.seeds.attach(crawler)
+        elif store:
             spider.seen = SeenStore(Path(store % {"name": spider.name}))
         crawler.signals.connect(spider._connect_recorder, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
@@ -164,6 +175,10 @@ class ArticleSpider(scrapy.Spider):
 
     # Start points -----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.distributed and not self.url:
+            # Workers share the start points pushed into Redis (scrapy newsbot-seed), taken when idle.
+            self.logger.info("waiting for work in Redis (push start points with: scrapy seed %s)", self.name)
+            return
         if self.discover:
             for request in self.listing_requests():
                 yield request
@@ -185,23 +200,39 @@ class ArticleSpider(scrapy.Spider):
         # fixtures/<site>/ convention is replayed by whichever spider it is given to.
         return site == self.name or site not in RULES
 
+    def start_points(self, max_index_days: int) -> list[dict[str, str]]:
+        """The site's listings for this run, as seeds: sitemaps, feeds and the index pages of the window's days."""
+        seeds = [{"url": url, "kind": "sitemap"} for url in self.rules.sitemaps]
+        seeds += [{"url": url, "kind": "feed"} for url in self.rules.feeds]
+        days = self.window.days(datetime.now(self.rules.timezone).date(), max_index_days) \
+            if self.window.bounded else [None]
+        seeds += [{"url": url, "kind": "index"} for day in days for url in self.rules.index_urls(day)]
+        return seeds
+
     def listing_requests(self) -> Iterator[scrapy.Request]:
-        """The site's listings for this run: sitemaps, feeds and the index pages of the window's days."""
+        for seed in self.start_points(self.settings.getint("NEWSBOT_MAX_INDEX_DAYS")):
+            request = self.request_from_seed(seed)
+            if request is not None:
+                yield request
+
+    def request_from_seed(self, seed: dict[str, Any]) -> scrapy.Request | None:
+        """A start point as a request: a listing (sitemap, feed, index page) or one article."""
+        url, kind = seed.get("url"), seed.get("kind", "article")
+        if not isinstance(url, str):
+            self.logger.error("ignored a seed without a url: %r", seed)
+            return None
+        if kind == "article":
+            self.crawler.stats.inc_value("newsbot/articles")
+            return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
+                                  meta={ARTICLE: url})
+        callbacks = {"sitemap": self.parse_sitemap, "feed": self.parse_feed, "index": self.parse_index}
+        if kind not in callbacks:
+            self.logger.error("ignored a seed of unknown kind %r: %s", kind, url)
+            return None
         # The site's own start points change between runs, so they are fetched again even on a resumed
-        # JOBDIR crawl (dont_filter); everything found in a page goes through the duplicate and off-site
-        # filters (Scrapy skips its off-site check for dont_filter requests).
-        for url in self.rules.sitemaps:
-            yield self._listing(url, self.parse_sitemap, root=True)
-        for url in self.rules.feeds:
-            yield self._listing(url, self.parse_feed, root=True)
-        if self.window.bounded:
-            today = datetime.now(self.rules.timezone).date()
-            days = self.window.days(today, self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
-        else:
-            days = [None]
-        for day in days:
-            for url in self.rules.index_urls(day):
-                yield self._listing(url, self.parse_index, root=True)
+        # crawl (dont_filter); everything found in a page goes through the duplicate and off-site filters
+        # (Scrapy skips its off-site check for dont_filter requests).
+        return self._listing(url, callbacks[kind], root=True)
 
     def _listing(self, url: str, callback: Any, *, root: bool = False) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.listing_failed, dont_filter=root,
@@ -289,6 +320,7 @@ class ArticleSpider(scrapy.Spider):
         yield from ()
 
     def listing_failed(self, failure: Failure) -> None:
+        self.crawler.signals.send_catch_log(distributed.request_done, request=failure.request)
         self.crawler.stats.inc_value("newsbot/listings/fetch_failed")
         self.logger.error("listing fetch failed for %s: %s", failure.request.url, failure.getErrorMessage())
 
@@ -328,6 +360,7 @@ class ArticleSpider(scrapy.Spider):
     def all_pages_failed(self, failure: Failure) -> Iterator[Any]:
         # The one-request "all pages" view is missing (404, error): fall back to fetching page by page.
         kwargs = failure.request.cb_kwargs
+        self.crawler.signals.send_catch_log(distributed.request_done, request=failure.request)
         self.crawler.stats.inc_value("newsbot/pagination/all_pages_fallback")
         yield from self._next_page(kwargs["first_page"], kwargs["plan"], [])
 
@@ -416,6 +449,7 @@ class ArticleSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsbot/skipped/already_requested")
 
     def _failed(self, url: str, failure: Failure) -> None:
+        self.crawler.signals.send_catch_log(distributed.request_done, request=failure.request)
         reason, detail = failure_reason(failure)
         log = self.logger.info if reason == "robots" else self.logger.error
         log("not fetched %s (%s): %s", url, reason, detail)

@@ -1,0 +1,58 @@
+"""``scrapy seed <site>``: push a site's start points into Redis for distributed workers.
+
+    scrapy seed tribun -s REDIS_URL=redis://10.0.0.5:6379/0                 # sitemaps, feeds, today's index
+    scrapy seed tribun -a since=2026-11-01 -a until=2026-11-20 -s REDIS_URL=...   # index pages of those days
+    scrapy seed tribun -a url=<article URL> -s REDIS_URL=...                 # one article
+    scrapy seed tribun --reset -s REDIS_URL=...                              # forget the site's crawl state
+
+Seeds are JSON objects ``{"url": ..., "kind": "sitemap" | "feed" | "index" | "article"}`` on the list
+``newsbot:<site>:seeds``; idle workers (``scrapy crawl <site> -s REDIS_URL=...``) take them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.misc import load_object
+
+from newsbot import distributed
+from newsbot.sites import RULES
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[options] <site>"
+
+    def short_desc(self) -> str:
+        return "Push a site's start points into Redis for distributed workers"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
+                            help="since, until or url, as for scrapy crawl")
+        parser.add_argument("--reset", action="store_true",
+                            help="delete the site's queue, filters, seen-store, seeds and items first")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1 or args[0] not in RULES:
+            raise UsageError(f"give one site: {', '.join(sorted(RULES))}")
+        site = args[0]
+        url = distributed.redis_url(self.settings)
+        if not url:
+            raise UsageError("set -s REDIS_URL=redis://host:port/db (or NEWSBOT_REDIS_URL)")
+        spargs = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
+        server = distributed.connect(url)
+        if opts.reset:
+            print(f"deleted {distributed.reset(server, site)} keys of {site}")
+        spider_cls = load_object(f"newsbot.spiders.sites.{site.title().replace('_', '')}Spider")
+        if spargs.get("url"):
+            seeds = [{"url": spargs["url"], "kind": "article"}]
+        else:
+            spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
+            seeds = spider.start_points(self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
+        pushed = distributed.push_seeds(server, site, seeds)
+        print(f"pushed {pushed} start points to {distributed.key(site, 'seeds')}")

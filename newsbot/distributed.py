@@ -1,0 +1,296 @@
+"""Many workers, one frontier: scrapy-redis underneath, switched on by one setting.
+
+With ``-s REDIS_URL=redis://host:port/db`` (or the environment variable ``NEWSBOT_REDIS_URL``) every worker
+of a site shares, in Redis:
+
+- ``newsbot:<site>:requests``   the request queue (scrapy-redis priority queue);
+- ``newsbot:<site>:dupefilter`` the request fingerprints already queued (scrapy-redis);
+- ``newsbot:<site>:seen``       the seen-store: article keys already written by any worker;
+- ``newsbot:<site>:seeds``      start points pushed by ``scrapy seed <site>`` (JSON requests);
+- ``newsbot:<site>:inflight``   requests a worker has taken and not finished, by worker;
+- ``newsbot:<site>:worker:<id>`` one heartbeat per live worker (expires when the worker dies);
+- ``newsbot:<site>:items``      the records, when ``NEWSBOT_REDIS_ITEMS`` is on (as well as the files).
+
+A worker that dies (killed, out of memory, machine lost) stops renewing its heartbeat; the requests it had
+taken are put back in the queue by the next worker that looks, so none is lost. Without REDIS_URL nothing
+here is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+import warnings
+from typing import Any
+
+import redis
+from itemadapter import is_item
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
+from scrapy.http import Request
+from scrapy.settings import BaseSettings
+from scrapy.utils.asyncio import create_looping_call
+from scrapy_redis.scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
+# scrapy-redis 0.9.1 still calls two APIs Scrapy 2.19 deprecates; the warnings say nothing a user can act on.
+warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
+
+PREFIX = "newsbot:%(spider)s"
+SETTINGS = {
+    "SCHEDULER": "newsbot.distributed.ReliableScheduler",
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "SCHEDULER_PERSIST": True,
+    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+    "SCHEDULER_QUEUE_KEY": f"{PREFIX}:requests",
+    "SCHEDULER_DUPEFILTER_KEY": f"{PREFIX}:dupefilter",
+    "DUPEFILTER_KEY": f"{PREFIX}:dupefilter",
+}
+# Request meta key: the in-flight ledger entry of a request taken from the shared queue.
+INFLIGHT = "newsbot_inflight"
+# Sent when a request's work is over (its callback's output consumed, or its errback run).
+request_done = object()
+
+
+def redis_url(settings: BaseSettings) -> str | None:
+    return settings.get("REDIS_URL") or os.environ.get("NEWSBOT_REDIS_URL") or None
+
+
+def key(site: str, name: str) -> str:
+    return f"{PREFIX % {'spider': site}}:{name}"
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def switch_on(settings: BaseSettings) -> str | None:
+    """Point the crawl at Redis if a URL is configured (called while the settings are still open)."""
+    url = redis_url(settings)
+    if url:
+        settings.set("REDIS_URL", url, priority="spider")
+        for name, value in SETTINGS.items():
+            settings.set(name, value, priority="spider")
+    return url
+
+
+class RedisSeenStore:
+    """The seen-store (same interface as :class:`newsbot.seen.SeenStore`) as one Redis set per site."""
+
+    def __init__(self, server: redis.Redis, site: str) -> None:
+        self.server = server
+        self.key = key(site, "seen")
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and bool(self.server.sismember(self.key, item))
+
+    def __len__(self) -> int:
+        return int(self.server.scard(self.key))
+
+    def add(self, keys: Any, url: str) -> None:
+        keys = list(dict.fromkeys(keys))
+        if keys:
+            self.server.sadd(self.key, *keys)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class ReliableScheduler(Scheduler):
+    """scrapy-redis's shared scheduler, plus a ledger of the requests each worker has taken.
+
+    A request popped from the queue is recorded under this worker in ``inflight`` and removed when its
+    work is over. Each worker renews a heartbeat key; entries of a worker whose heartbeat has expired are
+    pushed back into the queue (by whichever worker finds them first: removing the entry is the claim).
+    """
+
+    worker: str = ""
+    heartbeat_seconds: float = 5.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReliableScheduler:
+        scheduler = super().from_crawler(crawler)
+        scheduler.heartbeat_seconds = crawler.settings.getfloat("NEWSBOT_HEARTBEAT_SECONDS")
+        scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        crawler.signals.connect(scheduler.finished, signal=request_done)
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        return scheduler
+
+    def spider_idle(self) -> None:
+        # An idle worker looks for work that died with another worker before it may stop.
+        if self.recover():
+            raise DontCloseSpider
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.inflight_key = key(spider.name, "inflight")
+        self.workers_prefix = key(spider.name, "worker:")
+        self._beat()
+        self.beat = create_looping_call(self._beat)
+        self.beat.start(max(self.heartbeat_seconds / 3, 0.2), now=False)
+        self.recover()
+
+    def _beat(self) -> None:
+        ttl = max(int(self.heartbeat_seconds * 1000), 200)
+        self.server.set(self.workers_prefix + self.worker, str(time.time()), px=ttl)
+
+    def next_request(self) -> Request | None:
+        request = super().next_request()
+        if request is not None:
+            # A redirect carries its original's entry: the original's work continues under this request.
+            superseded = request.meta.get(INFLIGHT)
+            if superseded:
+                self.server.hdel(self.inflight_key, superseded)
+            entry = f"{self.worker}|{uuid.uuid4().hex}"
+            self.server.hset(self.inflight_key, entry, self.queue._encode_request(request))
+            request.meta[INFLIGHT] = entry
+        return request
+
+    def finished(self, request: Request) -> None:
+        entry = request.meta.get(INFLIGHT)
+        if entry:
+            self.server.hdel(self.inflight_key, entry)
+
+    def recover(self) -> int:
+        """Put back the requests of workers whose heartbeat is gone; the number put back."""
+        recovered = 0
+        for entry, encoded in self.server.hscan_iter(self.inflight_key):
+            worker = entry.decode().split("|", 1)[0]
+            if worker == self.worker or self.server.exists(self.workers_prefix + worker):
+                continue
+            if self.server.hdel(self.inflight_key, entry):
+                request = self.queue._decode_request(encoded)
+                request.meta.pop(INFLIGHT, None)
+                self.queue.push(request)
+                recovered += 1
+        if recovered:
+            logger.warning("put back %d requests taken by workers that died", recovered)
+            self.stats.inc_value("newsbot/distributed/recovered", recovered)
+        return recovered
+
+    def close(self, reason: str) -> None:
+        if getattr(self, "beat", None) is not None and self.beat.running:
+            self.beat.stop()
+        # Requests this worker took and will not finish go back to the others at once.
+        for entry, encoded in list(self.server.hscan_iter(self.inflight_key)):
+            if entry.decode().startswith(f"{self.worker}|") and self.server.hdel(self.inflight_key, entry):
+                request = self.queue._decode_request(encoded)
+                request.meta.pop(INFLIGHT, None)
+                self.queue.push(request)
+        self.server.delete(self.workers_prefix + self.worker)
+        super().close(reason)
+
+
+class RequestDoneMiddleware:
+    """Spider middleware: a response's work is over when the record it produced has been through the
+    pipelines and the feed, or, if it produced none, once the spider's output for it has been consumed.
+
+    (Scrapy hands items to the pipelines concurrently, so the end of the output is not yet the end of
+    the work: a worker killed in between would otherwise lose that record.)
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.waiting: dict[int, Request] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RequestDoneMiddleware:
+        if not redis_url(crawler.settings):
+            raise NotConfigured
+        middleware = cls(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(middleware.item_finished, signal=signal)
+        return middleware
+
+    async def process_spider_output(self, response: Any, result: Any) -> Any:
+        produced_item = False
+        try:
+            async for output in result:
+                if is_item(output):
+                    produced_item = True
+                    self.waiting[id(output)] = response.request
+                yield output
+        finally:
+            if not produced_item:
+                self.crawler.signals.send_catch_log(request_done, request=response.request)
+
+    def item_finished(self, item: Any) -> None:
+        request = self.waiting.pop(id(item), None)
+        if request is not None:
+            self.crawler.signals.send_catch_log(request_done, request=request)
+
+
+class RedisItemsPipeline:
+    """Also pushes every record, as one JSON string, onto ``newsbot:<site>:items`` (``NEWSBOT_REDIS_ITEMS``)."""
+
+    def __init__(self, server: redis.Redis) -> None:
+        self.server = server
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisItemsPipeline:
+        url = redis_url(crawler.settings)
+        if not url or not crawler.settings.getbool("NEWSBOT_REDIS_ITEMS"):
+            raise NotConfigured
+        pipeline = cls(connect(url))
+        pipeline.crawler = crawler
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        from itemadapter import ItemAdapter
+
+        spider = self.crawler.spider
+        self.server.rpush(key(spider.name, "items"), json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False))
+        return item
+
+
+class Seeds:
+    """Spider-side: take start points pushed into Redis when idle, and exit after a configured idle time."""
+
+    def __init__(self, spider: Any, server: redis.Redis, idle_exit: float) -> None:
+        self.spider = spider
+        self.server = server
+        self.idle_exit = idle_exit
+        self.idle_since: float | None = None
+
+    def attach(self, crawler: Crawler) -> None:
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.busy, signal=signals.response_received)
+
+    def busy(self) -> None:
+        self.idle_since = None
+
+    def spider_idle(self) -> None:
+        started = 0
+        for _ in range(64):
+            raw = self.server.lpop(key(self.spider.name, "seeds"))
+            if raw is None:
+                break
+            request = self.spider.request_from_seed(json.loads(raw))
+            if request is not None:
+                self.spider.crawler.engine.crawl(request)
+                started += 1
+        if started:
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        self.idle_since = self.idle_since or now
+        if self.idle_exit <= 0 or now - self.idle_since < self.idle_exit:
+            raise DontCloseSpider
+        self.spider.logger.info("idle for %.0f s with an empty queue: this worker stops", now - self.idle_since)
+
+
+def push_seeds(server: redis.Redis, site: str, seeds: list[dict[str, Any]]) -> int:
+    if seeds:
+        server.rpush(key(site, "seeds"), *(json.dumps(seed) for seed in seeds))
+    return len(seeds)
+
+
+def reset(server: redis.Redis, site: str) -> int:
+    """Delete everything newsbot keeps in Redis for ``site``: queue, filters, seen-store, seeds, items."""
+    keys = list(server.scan_iter(match=key(site, "*")))
+    return int(server.delete(*keys)) if keys else 0

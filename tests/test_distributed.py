@@ -1,0 +1,116 @@
+"""Distributed crawling on a real Redis: two workers share one site's frontier, every article is written
+once across them, and a worker killed mid-crawl loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from newsbot import distributed
+from newsbot.bench import build_site_copy
+
+from .conftest import ROOT
+
+SITE = "sindonews"
+ARTICLES = 60
+
+
+@pytest.fixture
+def frontier(redis_server: str, tmp_path: Path) -> tuple[str, Path, list[str]]:
+    """A clean Redis for the site, a replayable copy of 60 articles, and the seeds pushed for it."""
+    server = redis.Redis.from_url(redis_server)
+    distributed.reset(server, SITE)
+    tree = build_site_copy(SITE, ARTICLES, tmp_path / "copy")
+    case = json.loads((tree / "bench" / "case.json").read_text(encoding="utf-8"))
+    articles = [url for url in case["responses"] if "/read/" in url]
+    seed = run_scrapy(["seed", SITE, "-s", f"REDIS_URL={redis_server}"])
+    assert seed.returncode == 0 and "pushed" in seed.stdout, seed.stdout + seed.stderr
+    return redis_server, tree, articles
+
+
+def run_scrapy(args: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, check=False, timeout=300)
+
+
+def worker(url: str, tree: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+    cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true",
+           "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", f"NEWSBOT_DROP_LOG={out}.dropped",
+           "-s", "NEWSBOT_IDLE_EXIT=6", "-s", "NEWSBOT_HEARTBEAT_SECONDS=1.5",
+           # Slow enough that both take part: an idle Scrapy engine looks at the shared queue every 5 s.
+           "-s", "DOWNLOAD_DELAY=0.2", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+           "--logfile", f"{out}.log", *extra]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
+
+
+def urls(path: Path) -> list[str]:
+    lines = path.read_bytes().split(b"\n")[:-1] if path.exists() else []
+    return [json.loads(line)["url"] for line in lines]
+
+
+def test_two_workers_share_the_crawl_and_write_every_article_once(frontier, tmp_path):
+    url, tree, articles = frontier
+    outs = [tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"]
+    procs = [worker(url, tree, out) for out in outs]
+    for proc, out in zip(procs, outs, strict=True):
+        assert proc.wait(timeout=240) == 0, Path(f"{out}.log").read_text(encoding="utf-8")[-3000:]
+    written = [urls(out) for out in outs]
+    union = written[0] + written[1]
+    assert sorted(union) == sorted(articles), f"missing {set(articles) - set(union)}"
+    assert all(written), f"a worker did no work: {[len(w) for w in written]}"
+    server = redis.Redis.from_url(url)
+    assert server.scard(distributed.key(SITE, "seen")) == ARTICLES
+    assert server.hlen(distributed.key(SITE, "inflight")) == 0
+
+
+def test_a_killed_worker_loses_nothing(frontier, tmp_path):
+    url, tree, articles = frontier
+    first, second = tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"
+    proc = worker(url, tree, first)
+    try:
+        deadline = time.monotonic() + 60
+        while len(urls(first)) < 8 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert 8 <= len(urls(first)) < ARTICLES, "the worker was not killed mid-crawl"
+    server = redis.Redis.from_url(url)
+    assert server.hlen(distributed.key(SITE, "inflight")) > 0, "the dead worker held no requests"
+
+    replacement = worker(url, tree, second)
+    assert replacement.wait(timeout=240) == 0, Path(f"{second}.log").read_text(encoding="utf-8")[-3000:]
+    union = urls(first) + urls(second)
+    assert sorted(union) == sorted(articles), (
+        f"missing {set(articles) - set(union)}, twice {[u for u in set(union) if union.count(u) > 1]}")
+    assert server.hlen(distributed.key(SITE, "inflight")) == 0
+    log = Path(f"{second}.log").read_text(encoding="utf-8")
+    assert "requests taken by workers that died" in log
+
+
+def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
+    url, tree, articles = frontier
+    proc = worker(url, tree, tmp_path / "w.jsonl", "-s", "NEWSBOT_REDIS_ITEMS=true")
+    assert proc.wait(timeout=240) == 0
+    server = redis.Redis.from_url(url)
+    items = [json.loads(raw)["url"] for raw in server.lrange(distributed.key(SITE, "items"), 0, -1)]
+    assert sorted(items) == sorted(articles) == sorted(urls(tmp_path / "w.jsonl"))
+
+
+def test_without_redis_nothing_changes(tmp_path):
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert distributed.redis_url(settings) is None or os.environ.get("NEWSBOT_REDIS_URL")
+    assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
