@@ -51,6 +51,8 @@ SETTINGS = {
     "SCHEDULER_DUPEFILTER_KEY": f"{PREFIX}:dupefilter",
     "DUPEFILTER_KEY": f"{PREFIX}:dupefilter",
 }
+# A request taken this long ago no longer counts against the worker's share (its end was somehow missed).
+STALE_SECONDS = 600.0
 # Request meta key: the in-flight ledger entry of a request taken from the shared queue.
 INFLIGHT = "newsbot_inflight"
 # Sent when a request's work is over (its callback's output consumed, or its errback run).
@@ -111,11 +113,15 @@ class ReliableScheduler(Scheduler):
 
     worker: str = ""
     heartbeat_seconds: float = 5.0
+    max_taken: int = 16
+    taken: dict[str, float]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReliableScheduler:
         scheduler = super().from_crawler(crawler)
         scheduler.heartbeat_seconds = crawler.settings.getfloat("NEWSBOT_HEARTBEAT_SECONDS")
+        scheduler.max_taken = max(1, crawler.settings.getint("CONCURRENT_REQUESTS"))
+        scheduler.taken = {}
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         crawler.signals.connect(scheduler.finished, signal=request_done)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -140,21 +146,32 @@ class ReliableScheduler(Scheduler):
         self.server.set(self.workers_prefix + self.worker, str(time.time()), px=ttl)
 
     def next_request(self) -> Request | None:
+        # Scrapy asks for requests until its downloader reports being full, which it only learns a moment
+        # later: left alone, the first worker would drain the shared queue into its own memory and the
+        # others would find nothing. A worker takes at most CONCURRENT_REQUESTS unfinished requests.
+        now = time.monotonic()
+        for entry in [e for e, since in self.taken.items() if now - since > STALE_SECONDS]:
+            del self.taken[entry]
+        if len(self.taken) >= self.max_taken:
+            return None
         request = super().next_request()
         if request is not None:
             # A redirect carries its original's entry: the original's work continues under this request.
             superseded = request.meta.get(INFLIGHT)
             if superseded:
                 self.server.hdel(self.inflight_key, superseded)
+                self.taken.pop(superseded, None)
             entry = f"{self.worker}|{uuid.uuid4().hex}"
             self.server.hset(self.inflight_key, entry, self.queue._encode_request(request))
             request.meta[INFLIGHT] = entry
+            self.taken[entry] = now
         return request
 
     def finished(self, request: Request) -> None:
         entry = request.meta.get(INFLIGHT)
         if entry:
             self.server.hdel(self.inflight_key, entry)
+            self.taken.pop(entry, None)
 
     def recover(self) -> int:
         """Put back the requests of workers whose heartbeat is gone; the number put back."""

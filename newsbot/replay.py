@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.asyncio import sleep
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class FixtureReplayMiddleware:
         self.crawler = crawler
         self.responses = response_map(find_cases(root))
         self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.latency = crawler.settings.getfloat("NEWSBOT_REPLAY_LATENCY")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureReplayMiddleware:
@@ -130,7 +132,12 @@ class FixtureReplayMiddleware:
             raise NotConfigured
         return cls(crawler, Path(root))
 
-    def process_request(self, request: Request) -> Response:
+    async def process_request(self, request: Request) -> Response:
+        if self.latency:
+            # Replayed answers come back at once and skip the downloader's per-site queue (this middleware
+            # answers before it); a latency makes a replayed crawl last like a live one, e.g. to test
+            # several workers sharing one queue.
+            await sleep(self.latency)
         stats = self.crawler.stats
         stored = self.responses.get(request.url)
         if stored is None:

@@ -92,6 +92,9 @@ NEWSBOT_MAX_INDEX_DAYS = 366
 
 LOG_LEVEL = "INFO"
 
+# Seconds each replayed response waits before it is answered (0: at once); see newsbot.replay.
+NEWSBOT_REPLAY_LATENCY = 0.0
+
 # Distributed crawling (newsbot.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
 # to share one queue, duplicate filter and seen-store between workers. Nothing changes without it.
 REDIS_URL = None

@@ -42,14 +42,16 @@ def run_scrapy(args: list[str]) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, check=False, timeout=300)
 
 
-def worker(url: str, tree: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+def worker(url: str, tree: Path, out: Path, *extra: str, slow: bool = True) -> subprocess.Popen[str]:
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
     cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true",
            "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", f"NEWSBOT_DROP_LOG={out}.dropped",
            "-s", "NEWSBOT_IDLE_EXIT=6", "-s", "NEWSBOT_HEARTBEAT_SECONDS=1.5",
-           # Slow enough that both take part: an idle Scrapy engine looks at the shared queue every 5 s.
-           "-s", "DOWNLOAD_DELAY=0.2", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
            "--logfile", f"{out}.log", *extra]
+    if slow:
+        # Slow enough that two workers both take part (an idle Scrapy engine looks at the queue every 5 s)
+        # and that one can be killed mid-crawl.
+        cmd += ["-s", "NEWSBOT_REPLAY_LATENCY=0.4", "-s", "CONCURRENT_REQUESTS=2"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
 
 
@@ -101,7 +103,7 @@ def test_a_killed_worker_loses_nothing(frontier, tmp_path):
 
 def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
     url, tree, articles = frontier
-    proc = worker(url, tree, tmp_path / "w.jsonl", "-s", "NEWSBOT_REDIS_ITEMS=true")
+    proc = worker(url, tree, tmp_path / "w.jsonl", "-s", "NEWSBOT_REDIS_ITEMS=true", slow=False)
     assert proc.wait(timeout=240) == 0
     server = redis.Redis.from_url(url)
     items = [json.loads(raw)["url"] for raw in server.lrange(distributed.key(SITE, "items"), 0, -1)]
