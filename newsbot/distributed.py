@@ -125,6 +125,7 @@ class ReliableScheduler(Scheduler):
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         crawler.signals.connect(scheduler.finished, signal=request_done)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
         return scheduler
 
     def spider_idle(self) -> None:
@@ -148,7 +149,7 @@ class ReliableScheduler(Scheduler):
     def next_request(self) -> Request | None:
         # Scrapy asks for requests until its downloader reports being full, which it only learns a moment
         # later: left alone, the first worker would drain the shared queue into its own memory and the
-        # others would find nothing. A worker takes at most CONCURRENT_REQUESTS unfinished requests.
+        # others would find nothing. A worker holds at most CONCURRENT_REQUESTS not yet downloaded.
         now = time.monotonic()
         for entry in [e for e, since in self.taken.items() if now - since > STALE_SECONDS]:
             del self.taken[entry]
@@ -166,6 +167,11 @@ class ReliableScheduler(Scheduler):
             request.meta[INFLIGHT] = entry
             self.taken[entry] = now
         return request
+
+    def left_downloader(self, request: Request) -> None:
+        # The share counts requests in this worker's downloader only: counting until the record is written
+        # would leave Scrapy, which asks for more when a download ends, nothing to take for a while.
+        self.taken.pop(request.meta.get(INFLIGHT, ""), None)
 
     def finished(self, request: Request) -> None:
         entry = request.meta.get(INFLIGHT)
