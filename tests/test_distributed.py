@@ -116,3 +116,13 @@ def test_without_redis_nothing_changes(tmp_path):
     settings = get_project_settings()
     assert distributed.redis_url(settings) is None or os.environ.get("NEWSBOT_REDIS_URL")
     assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+
+
+def test_an_unreachable_redis_stops_the_worker_with_a_clear_message():
+    from newsbot.fixtures import crawl
+
+    code, records, log = crawl(SITE, {}, extra=["-s", "REDIS_URL=redis://127.0.0.1:1/0"])
+    assert code != 0 and records == []
+    assert "sindonews: cannot reach Redis at redis://127.0.0.1:1/0" in log
+    seed = run_scrapy(["seed", SITE, "-s", "REDIS_URL=redis://127.0.0.1:1/0"])
+    assert seed.returncode != 0 and "cannot use Redis at redis://127.0.0.1:1/0" in seed.stderr

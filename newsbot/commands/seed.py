@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+import redis
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
@@ -45,14 +46,20 @@ class Command(ScrapyCommand):
         if not url:
             raise UsageError("set -s REDIS_URL=redis://host:port/db (or NEWSBOT_REDIS_URL)")
         spargs = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
-        server = distributed.connect(url)
-        if opts.reset:
-            print(f"deleted {distributed.reset(server, site)} keys of {site}")
         spider_cls = load_object(f"newsbot.spiders.sites.{site.title().replace('_', '')}Spider")
         if spargs.get("url"):
             seeds = [{"url": spargs["url"], "kind": "article"}]
         else:
-            spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
+            try:
+                spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
             seeds = spider.start_points(self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
-        pushed = distributed.push_seeds(server, site, seeds)
+        server = distributed.connect(url)
+        try:
+            if opts.reset:
+                print(f"deleted {distributed.reset(server, site)} keys of {site}")
+            pushed = distributed.push_seeds(server, site, seeds)
+        except redis.RedisError as exc:
+            raise UsageError(f"cannot use Redis at {url}: {exc}") from None
         print(f"pushed {pushed} start points to {distributed.key(site, 'seeds')}")

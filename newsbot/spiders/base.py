@@ -121,6 +121,10 @@ class ArticleSpider(scrapy.Spider):
         store = settings.get("NEWSBOT_SEEN_STORE")
         if redis_url:
             server = distributed.connect(redis_url)
+            try:
+                server.ping()
+            except distributed.redis.RedisError as exc:
+                raise ValueError(f"{spider.name}: cannot reach Redis at {redis_url}: {exc}") from None
             spider.distributed = True
             spider.seen = distributed.RedisSeenStore(server, spider.name)
             # Kept on the spider: Scrapy's signals hold their receivers only weakly.
