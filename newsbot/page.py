@@ -67,7 +67,9 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
         as_utf8 = body.decode("utf-8")
     except UnicodeDecodeError:
         as_utf8 = None
-    if as_utf8 is not None and not body.isascii() and (declared is None or _SINGLE_BYTE.match(declared)):
+    if as_utf8 is not None and (declared in (None, "utf-8", "utf8")
+                                or (_SINGLE_BYTE.match(declared) and not body.isascii())):
+        # Already decoded: no second pass through w3lib for the commonest case, a valid UTF-8 page.
         return "utf-8", as_utf8.removeprefix("\ufeff")
     if as_utf8 is None and (declared is None or declared in ("utf-8", "utf8")):
         return "cp1252", body.decode("cp1252", errors="replace")

@@ -20,7 +20,7 @@ from newsbot.listings import Entry
 from newsbot.page import ParsedPage, css
 from newsbot.people import parse_people
 from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
-from newsbot.urls import absolute, host, strip_tracking
+from newsbot.urls import absolute, host, query_int, strip_tracking, with_query
 
 # Lines that are boilerplate on Indonesian news pages (and their translated republishers) whatever the
 # site: related-article prompts, ad labels, share and app prompts, video-player chrome, source links.
@@ -208,6 +208,13 @@ class SiteRules:
     def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
         """The index page after ``page``, or None on the last one."""
         return None
+
+    def next_numbered_page(self, page: ParsedPage, last: int) -> str | None:
+        """For indexes paged by ``?page=N``: the next page's URL, up to ``last`` and ``index_max_pages``."""
+        current = query_int(page.url, "page", 1)
+        if current >= min(last, self.index_max_pages):
+            return None
+        return with_query(page.url, page=str(current + 1))
 
     # Metadata fields ---------------------------------------------------------------------------------
     def headline(self, page: ParsedPage) -> str | None:

@@ -10,7 +10,6 @@ from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.sites.base import SiteRules
 from newsbot.text import Dateline
-from newsbot.urls import query_int, with_query
 
 
 class BisnisRules(SiteRules):
@@ -64,15 +63,12 @@ class BisnisRules(SiteRules):
         return [f"https://www.bisnis.com/index?categoryId=0&type=indeks{dated}&page=1"]
 
     def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
-        current = query_int(page.url, "page", 1)
         total_input = page.first("input#total_page")
         total = total_input.get("value", "") if total_input is not None else ""
         if not total.strip().isdigit():
             label = re.search(r"dari\s+(\d+)\s+halaman", page.text(".pagingLabel") or "")
             total = label.group(1) if label else "1"
-        if current >= min(int(total), self.index_max_pages):
-            return None
-        return with_query(page.url, page=str(current + 1))
+        return self.next_numbered_page(page, int(total))
 
     def _labelled(self, page: ParsedPage, label: str) -> list[str]:
         # The byline block is "Penulis : X" / "Editor : Y" items in one container.

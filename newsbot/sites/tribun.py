@@ -11,7 +11,7 @@ from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.sites.base import Pagination, SiteRules
 from newsbot.text import Dateline
-from newsbot.urls import query_int, strip_tracking, with_query
+from newsbot.urls import strip_tracking, with_query
 
 _OUTLET = r"(?i:[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id))"
 _CREDIT_LINE = re.compile(r"^(?:laporan|reporter)\s+(?:wartawan|reporter|kontributor)\b.*$", re.IGNORECASE)
@@ -79,12 +79,9 @@ class TribunRules(SiteRules):
         return [f"{base}?date={day.year}-{day.month}-{day.day}" if day else base]
 
     def next_index_page(self, page: ParsedPage, entries: Sequence[Entry]) -> str | None:
-        current = query_int(page.url, "page", 1)
         last = max((int(m.group(1)) for a in page.select("#paginga .paging a[href], div.paging a[href]")
                     if (m := re.search(r"[?&]page=(\d+)", a.get("href", "")))), default=1)
-        if current >= min(last, self.index_max_pages):
-            return None
-        return with_query(page.url, page=str(current + 1))
+        return self.next_numbered_page(page, last)
 
     def clean_lines(self, lines: list[str], page: ParsedPage) -> list[str]:
         # "Laporan Wartawan Tribunnews.com, <name>" opens some bodies: a credit, the dateline follows it.

@@ -7,6 +7,7 @@ site-specific fact about listings (URL patterns, sitemaps, index pages) lives in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
+from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
 from newsbot import distributed
@@ -33,7 +35,7 @@ from newsbot.replay import find_cases
 from newsbot.seen import SeenStore
 from newsbot.sites import RULES, get_rules
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.urls import host, strip_tracking
+from newsbot.urls import strip_tracking
 
 # Replaying fixtures must be fast and must never wait on politeness meant for live servers.
 REPLAY_SETTINGS = {
@@ -147,7 +149,7 @@ class ArticleSpider(scrapy.Spider):
         if self.seen is not None:
             for path in self._local_feed_paths():
                 for record in last_records(path):
-                    self.seen.add(self._keys_of_record(record), record.get("url") or "")
+                    self.seen.add(self._keys(record.get("url"), record.get("canonicalUrl")), record.get("url") or "")
 
     def _local_feed_paths(self) -> list[Path]:
         params = feed_uri_params({"name": self.name}, self)
@@ -162,16 +164,13 @@ class ArticleSpider(scrapy.Spider):
             paths.append(Path(target.removeprefix("file://")))
         return [p for p in paths if p.is_file()]
 
-    def _keys_of_record(self, record: dict[str, Any]) -> list[str]:
-        return [self.rules.article_key(u) for u in (record.get("url"), record.get("canonicalUrl"))
-                if isinstance(u, str) and u]
-
     def _mark_seen(self, item: Any) -> None:
         if self.seen is not None and isinstance(item, Article):
-            self.seen.add(self._keys_of(item), item.url)
+            self.seen.add(self._keys(item.url, item.canonicalUrl), item.url)
 
-    def _keys_of(self, article: Article) -> list[str]:
-        return [self.rules.article_key(u) for u in (article.url, article.canonicalUrl) if u]
+    def _keys(self, *urls: object) -> list[str]:
+        """The seen-store keys of a record: its URL's and its canonical URL's article identity."""
+        return [self.rules.article_key(u) for u in urls if isinstance(u, str) and u]
 
     def _close_store(self) -> None:
         if self.seen is not None:
@@ -188,10 +187,8 @@ class ArticleSpider(scrapy.Spider):
                 yield request
             return
         for url in self.start_urls_for_run():
-            self.crawler.stats.inc_value("newsbot/articles")
             # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
-                                 meta={TRUSTED_URL: url, ARTICLE: url})
+            yield self._article_request(url, {TRUSTED_URL: url})
 
     def start_urls_for_run(self) -> list[str]:
         if self.replay is not None:
@@ -226,9 +223,7 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("ignored a seed without a url: %r", seed)
             return None
         if kind == "article":
-            self.crawler.stats.inc_value("newsbot/articles")
-            return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
-                                  meta={ARTICLE: url})
+            return self._article_request(url)
         callbacks = {"sitemap": self.parse_sitemap, "feed": self.parse_feed, "index": self.parse_index}
         if kind not in callbacks:
             self.logger.error("ignored a seed of unknown kind %r: %s", kind, url)
@@ -311,9 +306,13 @@ class ArticleSpider(scrapy.Spider):
                 continue
             self._requested.add(key)
             stats.inc_value("newsbot/discovery/articles")
-            stats.inc_value("newsbot/articles")
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
-                                 meta={"newsbot_key": key, "newsbot_listing": listing, ARTICLE: url})
+            yield self._article_request(url, {"newsbot_key": key, "newsbot_listing": listing})
+
+    def _article_request(self, url: str, meta: dict[str, Any] | None = None) -> scrapy.Request:
+        # Every article requested is counted: records + drops + skipped must add up to this at the end.
+        self.crawler.stats.inc_value("newsbot/articles")
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
+                              meta={**(meta or {}), ARTICLE: url})
 
     def _room_for_more(self) -> bool:
         return self.limit is None or self.records < self.limit
@@ -374,7 +373,7 @@ class ArticleSpider(scrapy.Spider):
 
     def _next_page(self, first_page: dict[str, Any], plan: Pagination, done: list[dict[str, Any]]) -> Iterator[Any]:
         if len(done) < len(plan.page_urls):
-            yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.page_failed,
+            yield scrapy.Request(plan.page_urls[len(done)], callback=self.parse_next_page, errback=self.on_error,
                                  cb_kwargs={"first_page": first_page, "plan": plan, "done": done},
                                  meta={ARTICLE: first_page["url"]},
                                  priority=PRIORITY_PAGE)
@@ -408,37 +407,37 @@ class ArticleSpider(scrapy.Spider):
 
     # Parsing and accounting ------------------------------------------------------------------------------
     def _parse(self, response: Response) -> ParsedPage:
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        return parse_page(response.body, response.url, content_type)
+        return parse_page(response.body, response.url, _content_type(response))
 
     def _restore(self, stored: dict[str, Any]) -> ParsedPage:
         return parse_page(stored["body"], stored["url"], stored["content_type"])
 
     def drop(self, url: str, rejection: Rejected) -> None:
-        """Account for a page that did not become a record: logged with its URL, counted by reason and
-        written to the drop log (newsbot.drops)."""
-        self.logger.warning("dropped %s: %s", url, rejection)
-        self.crawler.signals.send_catch_log(page_dropped, url=url, reason=rejection.reason, detail=rejection.detail)
+        """Account for a page that did not become a record (see :meth:`_drop_article`)."""
+        self._drop_article(url, rejection.reason, rejection.detail, level=logging.WARNING)
+
+    def _drop_article(self, url: str, reason: str, detail: str, *, level: int) -> None:
+        # Logged with its URL here; counted by reason and written to the drop log by newsbot.drops.DropLog.
+        self.logger.log(level, "dropped %s: %s", url, f"{reason}: {detail}" if detail else reason)
+        self.crawler.signals.send_catch_log(page_dropped, url=url, reason=reason, detail=detail)
 
     def on_error(self, failure: Failure) -> None:
-        """An article's request failed for good (after retries): the article is dropped with the reason."""
-        # The article's own URL, also when the failing request is a redirect of it.
-        self._failed(failure.request.meta.get(ARTICLE, failure.request.url), failure)
-
-    def page_failed(self, failure: Failure) -> None:
-        """Page 2..N of an article failed for good: without it the article is incomplete, so it is dropped."""
-        self._failed(failure.request.cb_kwargs["first_page"]["url"], failure)
+        """A request for an article or one of its pages 2..N failed for good (after retries): the article is
+        dropped with the reason, under its own URL also when the failing request is a redirect or a page."""
+        request = failure.request
+        self.crawler.signals.send_catch_log(distributed.request_done, request=request)
+        reason, detail = failure_reason(failure)
+        self._drop_article(request.meta.get(ARTICLE, request.url), reason, detail,
+                           level=logging.INFO if reason == "robots" else logging.ERROR)
 
     # Scrapy drops some requests at scheduling without calling their errback: redirects off the site's
     # domains (its off-site filter) and URLs its duplicate filter has seen (a resumed JOBDIR crawl). The
     # article they belong to is accounted here.
     def _request_scheduled(self, request: scrapy.Request) -> None:
         article = request.meta.get(ARTICLE)
-        if article and not request.dont_filter and self.allowed_domains and not any(
-                host(request.url) == d or host(request.url).endswith(f".{d}") for d in self.allowed_domains):
-            reason, detail = "off-site", f"led to {request.url}"
-            self.logger.error("not fetched %s (%s): %s", article, reason, detail)
-            self.crawler.signals.send_catch_log(page_dropped, url=article, reason=reason, detail=detail)
+        if article and not request.dont_filter and self.allowed_domains and \
+                not url_is_from_any_domain(request.url, self.allowed_domains):
+            self._drop_article(article, "off-site", f"led to {request.url}", level=logging.ERROR)
 
     def _request_dropped(self, request: scrapy.Request) -> None:
         article = request.meta.get(ARTICLE)
@@ -447,23 +446,19 @@ class ArticleSpider(scrapy.Spider):
         if request.meta.get("redirect_urls"):
             # Redirected back to a URL already fetched: a loop the duplicate filter cut short.
             detail = " -> ".join([*request.meta["redirect_urls"], request.url])
-            self.logger.error("not fetched %s (redirect-loop): %s", article, detail)
-            self.crawler.signals.send_catch_log(page_dropped, url=article, reason="redirect-loop", detail=detail)
+            self._drop_article(article, "redirect-loop", detail, level=logging.ERROR)
         else:
             self.crawler.stats.inc_value("newsbot/skipped/already_requested")
 
-    def _failed(self, url: str, failure: Failure) -> None:
-        self.crawler.signals.send_catch_log(distributed.request_done, request=failure.request)
-        reason, detail = failure_reason(failure)
-        log = self.logger.info if reason == "robots" else self.logger.error
-        log("not fetched %s (%s): %s", url, reason, detail)
-        self.crawler.signals.send_catch_log(page_dropped, url=url, reason=reason, detail=detail)
 
 
 def _stored(response: Response) -> dict[str, Any]:
     # Requests must stay picklable for JOBDIR, so pages travel as bytes, not parsed trees.
-    return {"url": response.url, "body": response.body,
-            "content_type": response.headers.get("Content-Type", b"").decode("latin-1") or None}
+    return {"url": response.url, "body": response.body, "content_type": _content_type(response)}
+
+
+def _content_type(response: Response) -> str | None:
+    return response.headers.get("Content-Type", b"").decode("latin-1") or None
 
 
 def _flag(value: str | None, name: str, *, default: bool) -> bool:
