@@ -18,13 +18,17 @@ here is used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+import subprocess
 import time
 import uuid
 import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -158,10 +162,7 @@ class ReliableScheduler(Scheduler):
         request = super().next_request()
         if request is not None:
             # A redirect carries its original's entry: the original's work continues under this request.
-            superseded = request.meta.get(INFLIGHT)
-            if superseded:
-                self.server.hdel(self.inflight_key, superseded)
-                self.taken.pop(superseded, None)
+            self.finished(request)
             entry = f"{self.worker}|{uuid.uuid4().hex}"
             self.server.hset(self.inflight_key, entry, self.queue._encode_request(request))
             request.meta[INFLIGHT] = entry
@@ -181,30 +182,30 @@ class ReliableScheduler(Scheduler):
 
     def recover(self) -> int:
         """Put back the requests of workers whose heartbeat is gone; the number put back."""
-        recovered = 0
-        for entry, encoded in self.server.hscan_iter(self.inflight_key):
-            worker = entry.decode().split("|", 1)[0]
-            if worker == self.worker or self.server.exists(self.workers_prefix + worker):
-                continue
-            if self.server.hdel(self.inflight_key, entry):
-                request = self.queue._decode_request(encoded)
-                request.meta.pop(INFLIGHT, None)
-                self.queue.push(request)
-                recovered += 1
+        recovered = self._put_back(lambda worker: worker != self.worker and
+                                   not self.server.exists(self.workers_prefix + worker))
         if recovered:
             logger.warning("put back %d requests taken by workers that died", recovered)
             self.stats.inc_value("newsbot/distributed/recovered", recovered)
         return recovered
 
+    def _put_back(self, taken_by: Callable[[str], bool]) -> int:
+        """Push the ledger's requests of the workers ``taken_by`` selects back into the queue; removing the
+        entry is the claim, so two workers never put back the same request."""
+        put_back = 0
+        for entry, encoded in list(self.server.hscan_iter(self.inflight_key)):
+            if taken_by(entry.decode().split("|", 1)[0]) and self.server.hdel(self.inflight_key, entry):
+                request = self.queue._decode_request(encoded)
+                request.meta.pop(INFLIGHT, None)
+                self.queue.push(request)
+                put_back += 1
+        return put_back
+
     def close(self, reason: str) -> None:
         if getattr(self, "beat", None) is not None and self.beat.running:
             self.beat.stop()
         # Requests this worker took and will not finish go back to the others at once.
-        for entry, encoded in list(self.server.hscan_iter(self.inflight_key)):
-            if entry.decode().startswith(f"{self.worker}|") and self.server.hdel(self.inflight_key, entry):
-                request = self.queue._decode_request(encoded)
-                request.meta.pop(INFLIGHT, None)
-                self.queue.push(request)
+        self._put_back(lambda worker: worker == self.worker)
         self.server.delete(self.workers_prefix + self.worker)
         super().close(reason)
 
@@ -317,3 +318,34 @@ def reset(server: redis.Redis, site: str) -> int:
     """Delete everything newsbot keeps in Redis for ``site``: queue, filters, seen-store, seeds, items."""
     keys = list(server.scan_iter(match=key(site, "*")))
     return int(server.delete(*keys)) if keys else 0
+
+
+@contextlib.contextmanager
+def local_redis(directory: Path, start_timeout: float = 20.0) -> Iterator[str]:
+    """A throwaway ``redis-server`` on 127.0.0.1 and a free port, for tests and benchmarks; yields its URL
+    and stops it by PID on exit. Nothing is saved to disk."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                                "--appendonly", "no", "--dir", str(directory)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client, deadline = connect(url), time.monotonic() + start_timeout
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {port}") from None
+                time.sleep(0.1)
+        client.close()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

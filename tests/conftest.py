@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newsbot.distributed import local_redis
 from newsbot.fixtures import crawl, record_for, spider_for
 from newsbot.replay import Case, find_cases
 
@@ -50,30 +51,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             subprocess.run([*sudo, "apt-get", "update", "-q"], capture_output=True, check=False)
             done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"could not install redis-server:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(workdir)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
-            time.sleep(0.1)
+    with local_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+
+
+def feed_urls(path: Path) -> list[str]:
+    """URLs of the records in a JSON Lines feed; a line still being written (no newline yet) is not a
+    record yet."""
+    lines = path.read_bytes().split(b"\n")[:-1] if path.exists() else []
+    return [json.loads(line)["url"] for line in lines]
+
+
+def crawl_stats(log: str) -> dict[str, int]:
+    """The integer stats of a crawl, from the stats dump Scrapy writes to its log at the end."""
+    return {key: int(value) for key, value in re.findall(r"'([\w/.-]+)': (\d+)", log)}
