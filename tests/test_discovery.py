@@ -5,7 +5,6 @@ same seen-store fetches no article again."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from newsbot.fixtures import crawl
 from newsbot.replay import EXPECTED_FILE, Case
 from newsbot.sites import RULES, get_rules
 
-from .conftest import FIXTURES, LISTING_CASES
+from .conftest import FIXTURES, LISTING_CASES, crawl_stats
 
 
 def expected(case: Case) -> dict:
@@ -22,8 +21,7 @@ def expected(case: Case) -> dict:
 
 
 def stat(log: str, key: str) -> int:
-    match = re.search(rf"'{re.escape(key)}': (\d+)", log)
-    return int(match.group(1)) if match else 0
+    return crawl_stats(log).get(key, 0)
 
 
 def discover(case: Case, store: Path, **args: str) -> tuple[list[str], str]:

@@ -17,7 +17,7 @@ import redis
 from newsbot import distributed
 from newsbot.bench import build_site_copy
 
-from .conftest import ROOT
+from .conftest import ROOT, feed_urls
 
 SITE = "sindonews"
 ARTICLES = 60
@@ -55,18 +55,13 @@ def worker(url: str, tree: Path, out: Path, *extra: str, slow: bool = True) -> s
     return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
 
 
-def urls(path: Path) -> list[str]:
-    lines = path.read_bytes().split(b"\n")[:-1] if path.exists() else []
-    return [json.loads(line)["url"] for line in lines]
-
-
 def test_two_workers_share_the_crawl_and_write_every_article_once(frontier, tmp_path):
     url, tree, articles = frontier
     outs = [tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"]
     procs = [worker(url, tree, out) for out in outs]
     for proc, out in zip(procs, outs, strict=True):
         assert proc.wait(timeout=240) == 0, Path(f"{out}.log").read_text(encoding="utf-8")[-3000:]
-    written = [urls(out) for out in outs]
+    written = [feed_urls(out) for out in outs]
     union = written[0] + written[1]
     assert sorted(union) == sorted(articles), f"missing {set(articles) - set(union)}"
     assert all(written), f"a worker did no work: {[len(w) for w in written]}"
@@ -81,19 +76,19 @@ def test_a_killed_worker_loses_nothing(frontier, tmp_path):
     proc = worker(url, tree, first)
     try:
         deadline = time.monotonic() + 60
-        while len(urls(first)) < 8 and time.monotonic() < deadline and proc.poll() is None:
+        while len(feed_urls(first)) < 8 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         proc.kill()
-    assert 8 <= len(urls(first)) < ARTICLES, "the worker was not killed mid-crawl"
+    assert 8 <= len(feed_urls(first)) < ARTICLES, "the worker was not killed mid-crawl"
     server = redis.Redis.from_url(url)
     assert server.hlen(distributed.key(SITE, "inflight")) > 0, "the dead worker held no requests"
 
     replacement = worker(url, tree, second)
     assert replacement.wait(timeout=240) == 0, Path(f"{second}.log").read_text(encoding="utf-8")[-3000:]
-    union = urls(first) + urls(second)
+    union = feed_urls(first) + feed_urls(second)
     assert sorted(union) == sorted(articles), (
         f"missing {set(articles) - set(union)}, twice {[u for u in set(union) if union.count(u) > 1]}")
     assert server.hlen(distributed.key(SITE, "inflight")) == 0
@@ -107,7 +102,7 @@ def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
     assert proc.wait(timeout=240) == 0
     server = redis.Redis.from_url(url)
     items = [json.loads(raw)["url"] for raw in server.lrange(distributed.key(SITE, "items"), 0, -1)]
-    assert sorted(items) == sorted(articles) == sorted(urls(tmp_path / "w.jsonl"))
+    assert sorted(items) == sorted(articles) == sorted(feed_urls(tmp_path / "w.jsonl"))
 
 
 def test_without_redis_nothing_changes(tmp_path):

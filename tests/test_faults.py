@@ -14,13 +14,9 @@ import pytest
 
 from newsbot.fixtures import crawl
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, crawl_stats
 from .sitecopy import SiteServer, build_tribun_copy
 from .test_live import finish, records, scrapy_crawl
-
-
-def stats_of(log: str) -> dict[str, int]:
-    return {key: int(value) for key, value in re.findall(r"'((?:newsbot|item|replay)[\w/.-]*)': (\d+)", log)}
 
 
 def assert_accounted(stats: dict[str, int]) -> None:
@@ -83,7 +79,7 @@ def test_replayed_bad_pages_are_dropped_with_their_reason_and_accounted(tmp_path
     assert len(written) == 1 and written[0]["url"] in pair
     copy = (pair - {written[0]["url"]}).pop()
     assert drops(log_path) == {u: r for u, r in expected.items() if r != "duplicate"} | {copy: "duplicate"}
-    assert_accounted(stats_of(log))
+    assert_accounted(crawl_stats(log))
 
 
 # Bad servers, live ---------------------------------------------------------------------------------------
@@ -122,7 +118,7 @@ def test_a_faulty_server_loses_nothing_that_can_be_had(site, tmp_path):
     # Retries are bounded: no URL was asked for more than 1 + RETRY_TIMES times (a loop's two URLs aside).
     assert max(count for url, count in requests.items() if "loop" not in url) <= 4
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
-    assert_accounted(stats_of(log))
+    assert_accounted(crawl_stats(log))
 
 
 # Hostile links ---------------------------------------------------------------------------------------------
@@ -143,7 +139,7 @@ def test_links_to_local_files_and_private_addresses_are_never_fetched(tmp_path):
     assert written == []
     # The site spider's off-site filter refuses both before the unsafe-URL guard is even asked.
     assert set(drops(log_path).values()) == {"off-site"}
-    assert "replay/unanswered" not in log and "/etc/passwd" not in stats_of(log)
+    assert "replay/unanswered" not in log and "/etc/passwd" not in crawl_stats(log)
 
 
 @pytest.mark.parametrize(("target", "reason"), [

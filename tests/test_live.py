@@ -4,7 +4,6 @@ index, news sitemaps, a two-page index and 25 articles, multi-page ones included
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, feed_urls
 from .sitecopy import SiteCopy, SiteServer, build_tribun_copy
 
 # Fast but otherwise default settings: robots.txt, retries, pipelines and feeds all stay on.
@@ -36,10 +35,7 @@ def scrapy_crawl(server: SiteServer, tmp: Path, *extra: str) -> subprocess.Popen
 
 
 def records(tmp: Path) -> list[str]:
-    """URLs of the records in the feed; a line still being written (no newline yet) is not a record yet."""
-    out = tmp / "out.jsonl"
-    lines = out.read_bytes().split(b"\n")[:-1] if out.exists() else []
-    return [json.loads(line)["url"] for line in lines]
+    return feed_urls(tmp / "out.jsonl")
 
 
 def finish(proc: subprocess.Popen[str], tmp: Path, timeout: float = 120) -> None:
