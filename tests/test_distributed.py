@@ -73,17 +73,19 @@ def test_two_workers_share_the_crawl_and_write_every_article_once(frontier, tmp_
 def test_a_killed_worker_loses_nothing(frontier, tmp_path):
     url, tree, articles = frontier
     first, second = tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"
+    server = redis.Redis.from_url(url)
     proc = worker(url, tree, first)
     try:
+        # Killed while it holds requests: the moment between finishing one and taking the next is skipped.
         deadline = time.monotonic() + 60
-        while len(feed_urls(first)) < 8 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        while (len(feed_urls(first)) < 8 or not server.hlen(distributed.key(SITE, "inflight"))) \
+                and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         proc.kill()
     assert 8 <= len(feed_urls(first)) < ARTICLES, "the worker was not killed mid-crawl"
-    server = redis.Redis.from_url(url)
     assert server.hlen(distributed.key(SITE, "inflight")) > 0, "the dead worker held no requests"
 
     replacement = worker(url, tree, second)
