@@ -1,0 +1,61 @@
+"""The fast detector is a speed-up, not a new model: it must answer exactly what stock langdetect answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langdetect.detector import Detector
+
+from newsbot.language import FastDetector, _factory, detect_language
+from tests.conftest import ALL_CASES, case_id
+
+# Texts that walk every branch of langdetect's character handling: capitalised words, runs of spaces, URLs and
+# mail addresses, Vietnamese letters with combining marks, Romanian comma letters, Farsi yeh, kana, hangul,
+# CJK, general punctuation, and mostly non-Latin text with Latin words in it.
+ODD_TEXTS = [
+    "JAKARTA, KOMPAS.com - Presiden   Joko Widodo meresmikan jalan tol baru di Jawa Tengah pada Senin (17/7/2024).",
+    "Baca selengkapnya di https://www.tribunnews.com/nasional/2024/07/17/x?utm=1 atau kirim surel ke "
+    "redaksi@bisnis.com",
+    "Tiê\u0301ng Viê\u0323t la\u0300 ngôn ngư\u0303 cu\u0309a ngươ\u0300i Viê\u0323t "
+    "va\u0300 la\u0300 ngôn ngư\u0303 chi\u0301nh thư\u0301c.",
+    "Președintele României a declarat că țara își menține poziția în privința acestui acord comercial.",
+    "این یک متن فارسی است که برای آزمایش NATO نوشته شده",
+    "東京都は今日、新しい政策を発表しました。カタカナのテキストもあります。ひらがなも。",
+    "한국어 문장은 이렇게 씁니다. 서울특별시는 대한민국의 수도입니다 — “인용” 부호…",
+    "中华人民共和国国务院今天发布了新的经济政策，旨在促进国内消费和投资增长。",
+    "Владимир Путин встретился с Ким Чен Ыном в Пхеньяне, сообщает ТАСС (Reuters, AP, AFP).",
+    "THE QUICK BROWN FOX JUMPS over the lazy dog while THE NEWS AGENCY reports from WASHINGTON DC today.",
+    "Ekonomi Indonesia tumbuh 5,05 persen secara tahunan pada kuartal II/2024, kata Badan Pusat Statistik (BPS).",
+]
+
+
+def _bodies() -> list[tuple[str, str]]:
+    texts = []
+    for case in ALL_CASES:
+        body = json.loads((case.directory / "expected.json").read_text(encoding="utf-8")).get("articleBody") or ""
+        if body:
+            texts.append((case_id(case), body))
+    return texts
+
+
+def _probabilities(detector_class: type[Detector], text: str, trials: int, chars: int) -> list[tuple[str, float]]:
+    detector = detector_class(_factory())
+    detector.n_trial = trials
+    detector.append(text[:chars])
+    return [(found.lang, found.prob) for found in detector.get_probabilities()]
+
+
+@pytest.mark.parametrize(("name", "text"), _bodies() + [(f"odd-{i}", t) for i, t in enumerate(ODD_TEXTS)])
+@pytest.mark.parametrize(("trials", "chars"), [(3, 800), (7, 10_000)])
+def test_fast_detector_gives_stock_langdetect_answer(name: str, text: str, trials: int, chars: int) -> None:
+    expected = _probabilities(Detector, text, trials, chars)
+    assert expected, name
+    assert _probabilities(FastDetector, text, trials, chars) == expected
+
+
+def test_detect_language_codes_and_fallback() -> None:
+    assert detect_language(ODD_TEXTS[-1]) == "id"
+    assert detect_language(ODD_TEXTS[7]) == "zh"
+    assert detect_language("Terlalu pendek", fallback="id") == "id"
+    assert detect_language("1234567890 !!! ??? 1234567890 ...", fallback="en") == "en"
