@@ -11,12 +11,14 @@ Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` su
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.settings import Extractor
 
 from newsbot import __version__
 from newsbot.errors import BodyTooShort, NotAnArticle, Paywalled
@@ -28,18 +30,19 @@ from newsbot.text import clean_line, drop_lines, fingerprint, split_dateline, sp
 from newsbot.urls import strip_tracking
 
 # fast=True skips trafilatura's readability/jusText fallbacks: the rules already hand it the right node,
-# and the fallbacks triple the cost. Comments and tables are never article text on these sites.
-_TRAFILATURA_OPTIONS = {
-    "output_format": "txt",
-    "include_comments": False,
-    "include_tables": False,
-    "include_images": False,
-    "include_formatting": False,
-    "include_links": False,
-    "deduplicate": False,
-    "fast": True,
-    "favor_recall": True,
-}
+# and the fallbacks triple the cost. Comments and tables are never article text on these sites. Built once:
+# trafilatura otherwise reads its settings file values again on every call.
+_TRAFILATURA = Extractor(
+    output_format="txt",
+    comments=False,
+    tables=False,
+    images=False,
+    formatting=False,
+    links=False,
+    dedup=False,
+    fast=True,
+    recall=True,
+)
 
 
 # Clocks and time zones disagree a little; a date more than this far after the download is not believed.
@@ -60,7 +63,9 @@ def body_lines(page: ParsedPage, rules: SiteRules) -> list[str]:
         shell = lxml.html.document_fromstring("<html><body><article></article></body></html>")
         shell.find("body/article").append(element)
         element = shell
-    text = trafilatura.extract(element, url=page.url, **_TRAFILATURA_OPTIONS) or ""
+    options = copy.copy(_TRAFILATURA)
+    options.url = options.source = page.url
+    text = trafilatura.extract(element, options=options) or ""
     lines = drop_lines(split_lines(text), rules.boilerplate)
     return rules.clean_lines(lines, page)
 
@@ -90,8 +95,9 @@ def build_article(
     free = rules.is_accessible_for_free(first)
     if not body and not free:
         raise Paywalled(f"no visible text on {first.url}")
-    if word_count(body) < rules.min_body_words and (free or not body):
-        raise BodyTooShort(f"{word_count(body)} words in the body of {first.url}")
+    words = word_count(body)
+    if words < rules.min_body_words and (free or not body):
+        raise BodyTooShort(f"{words} words in the body of {first.url}")
 
     downloaded = downloaded or datetime.now(UTC)
     published, published_raw = rules.date_published(first)
@@ -120,7 +126,7 @@ def build_article(
         inLanguage=detect_language(body, fallback=first.lang),
         isAccessibleForFree=free,
         pageCount=page_count,
-        wordCount=word_count(body),
+        wordCount=words,
         fingerprint=fingerprint(body),
         metadata=Metadata(
             dateDownloaded=downloaded.isoformat(timespec="seconds"),

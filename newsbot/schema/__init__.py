@@ -91,7 +91,11 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def validation_errors(record: dict[str, Any]) -> list[str]:
     """Every way ``record`` breaks the schema, as readable ``path: message`` lines (empty when valid)."""
-    errors = sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path))
+    validator = _validator()
+    if validator.is_valid(record):
+        # The common case, answered without building error objects for every keyword.
+        return []
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message}" for e in errors]
 
 
