@@ -140,7 +140,11 @@ class FastDetector(Detector):
             prob = [p * (w + a) for p, a in zip(prob, profiles[choice(ngrams)], strict=True)]
             samples = 0
             while self._normalize_prob(prob) <= self.CONV_THRESHOLD and samples < self.ITERATION_LIMIT:
-                a, b, c, d, e = (profiles[choice(ngrams)] for _ in range(5))
+                a = profiles[choice(ngrams)]
+                b = profiles[choice(ngrams)]
+                c = profiles[choice(ngrams)]
+                d = profiles[choice(ngrams)]
+                e = profiles[choice(ngrams)]
                 prob = [p * (w + qa) * (w + qb) * (w + qc) * (w + qd) * (w + qe)
                         for p, qa, qb, qc, qd, qe in zip(prob, a, b, c, d, e, strict=True)]
                 samples += 5
