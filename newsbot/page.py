@@ -29,6 +29,8 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
                  b"\x00\x00\x00", b"OggS", b"fLaC")
 _WRAPPERS = re.compile(r"</?(?:div|span|section|font|center)\b[^>]*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_XML_DECLARATION_BYTES = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_UTF8_BOM = b"\xef\xbb\xbf"
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
 
 
@@ -150,9 +152,14 @@ class ParsedPage:
             _check_is_html(body, content_type)
             encoding, text = decode_html(body, content_type)
         text = _XML_DECLARATION.sub("", text, count=1)
+        source: bytes | str = text
         parser = _parser()
+        if encoding == "utf-8" and isinstance(body, bytes):
+            # Bytes known to be UTF-8 are parsed as they are: handed the text, lxml would encode it again.
+            source = _XML_DECLARATION_BYTES.sub(b"", body.removeprefix(_UTF8_BOM), count=1)
+            parser = _parser("utf-8")
         try:
-            tree = lxml.html.document_fromstring(text, parser=parser)
+            tree = lxml.html.document_fromstring(source, parser=parser)
             if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
                 # Nesting beyond libxml2's depth limit (2048 even with huge_tree) is silently cut away, text
                 # and all. Such pages are broken or hostile; layout wrappers carry no text, so reading the
@@ -227,6 +234,7 @@ class ParsedPage:
 
 
 @functools.cache
-def _parser() -> lxml.html.HTMLParser:
-    # huge_tree lifts libxml2's depth and text-size caps; remove_comments drops noise at parse time.
-    return lxml.html.HTMLParser(remove_comments=True, huge_tree=True, default_doctype=False)
+def _parser(encoding: str | None = None) -> lxml.html.HTMLParser:
+    # huge_tree lifts libxml2's depth and text-size caps; remove_comments drops noise at parse time. With an
+    # encoding, the parser ignores the page's own charset declaration (decode_html has already judged it).
+    return lxml.html.HTMLParser(remove_comments=True, huge_tree=True, default_doctype=False, encoding=encoding)

@@ -94,3 +94,22 @@ def test_class_test_is_a_whole_token_not_a_substring() -> None:
         "<div><p class='detail'>a</p><p class='details'>b</p><p class='x\tdetail\n'>c</p><p>d</p></div>")
     assert [p.text for p in css(".detail")(tree)] == ["a", "c"]
     assert [p.text for p in css("div .details")(tree)] == ["b"]
+
+
+def _html_files() -> list:
+    return sorted({stored.path for case in ALL_CASES + LISTING_CASES for stored in case.responses.values()
+                   if stored.path.name.endswith(".html")})
+
+
+@pytest.mark.parametrize("body", [
+    *[path.read_bytes() for path in _html_files()],
+    # A UTF-8 page whose declarations say otherwise, one with a BOM, one with an XML declaration.
+    b'<html><head><meta charset="iso-8859-1"></head><body><p>caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d</p></body></html>',
+    b'\xef\xbb\xbf<html><body><p>\xe2\x80\x94 s\xc3\xa9l\xc3\xa9ksi</p></body></html>',
+    b'<?xml version="1.0" encoding="iso-8859-1"?><html><body><p>caf\xc3\xa9</p></body></html>',
+], ids=lambda body: f"{len(body)}b")
+def test_utf8_bytes_parse_to_the_same_tree_as_their_text(body: bytes) -> None:
+    from_bytes = ParsedPage.parse(body, "https://example.com/")
+    from_text = ParsedPage.parse(body.decode("utf-8").removeprefix("\ufeff"), "https://example.com/")
+    assert from_bytes.encoding == "utf-8"
+    assert lxml.html.tostring(from_bytes.tree) == lxml.html.tostring(from_text.tree)
