@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 
 from newsbot.items import Article
 
@@ -82,21 +82,22 @@ def load_schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validator() -> jsonschema.protocols.Validator:
+def _validator() -> jsonschema_rs.Validator:
     schema = load_schema()
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+    jsonschema_rs.meta.validate(schema)  # a broken shipped schema fails here, loudly, not record by record
+    return jsonschema_rs.validator_for(schema)
 
 
 def validation_errors(record: dict[str, Any]) -> list[str]:
     """Every way ``record`` breaks the schema, as readable ``path: message`` lines (empty when valid)."""
     validator = _validator()
-    if validator.is_valid(record):
-        # The common case, answered without building error objects for every keyword.
-        return []
-    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message}" for e in errors]
+    try:
+        if validator.is_valid(record):
+            return []
+        errors = sorted(validator.iter_errors(record), key=lambda e: [str(part) for part in e.instance_path])
+    except ValueError as exc:  # a value JSON cannot hold (bytes, datetime...) somewhere in the record
+        return [f"<record>: {exc}"]
+    return [f"{'/'.join(map(str, e.instance_path)) or '<record>'}: {e.message}" for e in errors]
 
 
 def write_schema(path: Path = SCHEMA_PATH) -> None:
