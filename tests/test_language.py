@@ -59,3 +59,19 @@ def test_detect_language_codes_and_fallback() -> None:
     assert detect_language(ODD_TEXTS[7]) == "zh"
     assert detect_language("Terlalu pendek", fallback="id") == "id"
     assert detect_language("1234567890 !!! ??? 1234567890 ...", fallback="en") == "en"
+
+
+def test_word_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsbot.language as language
+
+    monkeypatch.setattr(language, "_MAX_WORDS", 5)
+    grams = language._Grams(_factory().word_lang_prob_map)
+    text = ODD_TEXTS[0] + " " + ODD_TEXTS[-1]
+    for word in text.split():
+        grams[word + " "]
+        assert len(grams) <= 5
+    detector = FastDetector(_factory())
+    detector.grams = grams
+    detector.n_trial = 3
+    detector.append(text)
+    assert [(x.lang, x.prob) for x in detector.get_probabilities()] == _probabilities(Detector, text, 3, 10_000)
