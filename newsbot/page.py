@@ -62,7 +62,7 @@ def css(selector: str) -> CSSSelector:
 
 
 def _check_is_html(body: bytes, content_type: str | None) -> None:
-    if not body.strip():
+    if not body or body.isspace():  # not body.strip(): that copies the whole page to test it
         raise EmptyPage("the response body is empty")
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime and not mime.startswith(HTML_TYPES):
