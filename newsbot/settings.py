@@ -63,7 +63,7 @@ ITEM_PIPELINES = {
     "newsbot.distributed.RedisItemsPipeline": 900,
 }
 EXTENSIONS = {
-    "newsbot.extensions.LanguageWarmUp": 0,
+    "newsbot.extensions.WarmUp": 0,
     "scrapy.extensions.logstats.LogStats": None,
     "newsbot.extensions.Progress": 500,
     "newsbot.extensions.JobdirGuard": 0,
