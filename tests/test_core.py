@@ -162,3 +162,14 @@ def test_every_site_has_its_rules_registered_and_a_spider():
 
     assert set(RULES) == {"generic", "bisnis", "tribun", "sindonews", "faktual"}
     assert {getattr(sites, f"{n.title()}Spider").name for n in RULES} == set(RULES)
+
+
+def test_faktual_body_is_found_when_its_container_is_not_a_div():
+    case = FIXTURES / "faktual/short-news"
+    html = (case / "page1.html").read_text(encoding="utf-8")
+    url = json.loads((case / "case.json").read_text(encoding="utf-8"))["url"]
+    as_section = html.replace('<div id="mvp-content-main"', '<section id="mvp-content-main"').replace(
+        "</div><!--mvp-content-main-->", "</section><!--mvp-content-main-->")
+    assert as_section != html
+    rules = get_rules("faktual")
+    assert extract_article(as_section, url, rules).articleBody == extract_article(html, url, rules).articleBody
