@@ -45,3 +45,19 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
     [run] = report["end_to_end"]
     assert run["records"] == 120 and run["pages"] >= 120
     assert "Body accuracy" in proc.stdout
+
+
+def test_rounds_report_the_fastest_round_and_the_worst_memory_and_failure(monkeypatch):
+    import newsbot.bench as bench
+
+    runs = iter([
+        {"site": "a", "exit": 0, "pages": 10, "records": 10, "seconds": 2.0, "pages_per_s": 5.0,
+         "peak_rss_mb": 100.0, "rss_mb_at": {}, "rss_growth_1000_2000_mb": 0.5, "log_tail": ""},
+        {"site": "a", "exit": 1, "pages": 10, "records": 9, "seconds": 1.0, "pages_per_s": 10.0,
+         "peak_rss_mb": 120.0, "rss_mb_at": {}, "rss_growth_1000_2000_mb": 2.0, "log_tail": "boom"},
+    ])
+    monkeypatch.setattr(bench, "end_to_end", lambda site, pages: next(runs))
+    [summary] = bench.end_to_end_rounds(["a"], 10, 2)
+    assert summary["pages_per_s"] == 10.0 and summary["pages_per_s_runs"] == [5.0, 10.0]
+    assert summary["peak_rss_mb"] == 120.0 and summary["rss_growth_1000_2000_mb"] == 2.0
+    assert summary["records"] == 9 and summary["exit"] == 1 and summary["log_tail"] == "boom"
