@@ -11,7 +11,8 @@ from typing import Any
 
 import lxml.etree
 import lxml.html
-from cssselect import HTMLTranslator
+from cssselect import HTMLTranslator, parse
+from cssselect.parser import CombinedSelector
 from cssselect.xpath import XPathExpr
 from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
@@ -59,6 +60,45 @@ _TRANSLATOR = _QuickTranslator()
 def css(selector: str) -> CSSSelector:
     """A compiled CSS selector (compiled once per process: translating CSS to XPath is not free)."""
     return CSSSelector(selector, translator=_TRANSLATOR)
+
+
+@functools.cache
+def document_css(selector: str) -> lxml.etree.XPath:
+    """:func:`css` for matching against a whole document, where a descendant chain can be read backwards.
+
+    ``.tags span a`` walks every element testing its class, then searches below each match. In a whole
+    document the same elements are the ``a`` elements that have such a ``span`` above them, which have such
+    a ``.tags`` above them: ``descendant-or-self::a[ancestor::span[..][ancestor::*[..]]]`` only tests the
+    names of elements and climbs from the few ``a`` elements, 3-4x faster on the bench pages. (Below a
+    subtree's root the rewrite would also accept ancestors outside the subtree, so :func:`css` serves there.)
+    Used when the selector is one chain of compounds joined by spaces whose last compound names an element.
+    """
+    parsed = parse(selector)
+    if len(parsed) != 1 or parsed[0].pseudo_element is not None:
+        return css(selector)
+    compounds = []
+    node = parsed[0].parsed_tree
+    while isinstance(node, CombinedSelector):
+        if node.combinator != " ":
+            return css(selector)
+        compounds.append(node.subselector)
+        node = node.selector
+    compounds.append(node)
+    if len(compounds) < 2:
+        return css(selector)
+    *outer, last = [_TRANSLATOR.xpath(compound) for compound in reversed(compounds)]
+    # Climbing pays when it starts from few elements (the last compound names an element and tests it) or
+    # when each step up first tests a name; "#box a" climbs from every link testing every ancestor's id.
+    if last.element == "*" or not (last.condition or outer[-1].element != "*"):
+        return css(selector)
+    above = ""
+    for step in outer:
+        above = f"ancestor::{_step(step)}" + (f"[{above}]" if above else "")
+    return lxml.etree.XPath(f"descendant-or-self::{_step(last)}[{above}]")
+
+
+def _step(expr: XPathExpr) -> str:
+    return f"{expr.element}[{expr.condition}]" if expr.condition else expr.element
 
 
 def _check_is_html(body: bytes, content_type: str | None) -> None:
@@ -189,7 +229,7 @@ class ParsedPage:
             return css(selector)(root)
         found = self._selected.get(selector)
         if found is None:
-            found = self._selected[selector] = css(selector)(self.tree)
+            found = self._selected[selector] = document_css(selector)(self.tree)
         return found
 
     def first(self, *selectors: str) -> lxml.html.HtmlElement | None:

@@ -23,6 +23,8 @@ TRICKY = [
     ".a.b", "div:not(.x) span", "[class~='x']", "[class*='art']", "[class^='det']", "[class$='content']",
     "[id|='main']", "a[href*='page=']", "h1, h2, .title", "*", "body *:not(script)", "div div div a",
     "#main .content p", "article :is(p, h2)", "span:empty", "a[rel~='next']", "[class~='']",
+    "div div a", "html a", "body div p:first-child", "li:nth-child(odd) a", ".mvp-post-tags a span", "ul li a img",
+    "div:not(.x) a", "header a, footer a", "main h2 + p", "div > p a", "article p:last-of-type",
 ]
 
 
@@ -87,6 +89,13 @@ def test_rule_selectors_match_as_cssselect_does(rule_selectors: set[str]) -> Non
 
 def test_other_selector_shapes_match_as_cssselect_does() -> None:
     assert _same_matches(TRICKY) == []
+
+
+def test_page_selection_matches_cssselect_on_every_page(rule_selectors: set[str]) -> None:
+    # ParsedPage.select reads a descendant chain backwards over the whole document (document_css).
+    differences = [f"{page.url}: {selector!r}" for _, page in PAGES for selector in sorted(rule_selectors | set(TRICKY))
+                   if page.select(selector) != CSSSelector(selector)(page.tree)]
+    assert differences == []
 
 
 def test_class_test_is_a_whole_token_not_a_substring() -> None:
