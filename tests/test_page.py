@@ -49,13 +49,22 @@ def rule_selectors() -> set[str]:
     used: set[str] = set()
 
     class Recording(CSSSelector):
+        # Selectors compiled by css(): subtree queries, such as a body's drop selectors.
         def __init__(self, selector: str, **kwargs) -> None:
             used.add(selector)
             super().__init__(selector, **kwargs)
 
+    document_css = newsbot.page.document_css
+
+    def recording_document_css(selector: str):
+        # Selectors ParsedPage.select matches against the whole page.
+        used.add(selector)
+        return document_css(selector)
+
     css.cache_clear()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(newsbot.page, "CSSSelector", Recording)
+        patch.setattr(newsbot.page, "document_css", recording_document_css)
         for spider, page in _pages():
             rules = get_rules(spider)
             with contextlib.suppress(Rejected):
@@ -69,6 +78,9 @@ def rule_selectors() -> set[str]:
 def test_rules_use_many_selectors(rule_selectors: set[str]) -> None:
     assert len(rule_selectors) > 40
     assert "div.side-article.txt-article" in rule_selectors
+    # A chain document_css reads backwards, and a drop selector used on a body subtree.
+    assert ".mvp-post-tags span[itemprop='keywords'] a" in rule_selectors
+    assert ".mvp-related-posts" in rule_selectors or "#mvp-related-posts" in rule_selectors
 
 
 def _same_matches(selectors: set[str] | list[str]) -> list[str]:
