@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
@@ -30,8 +31,7 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
                  b"\x00\x00\x00", b"OggS", b"fLaC")
 _WRAPPERS = re.compile(r"</?(?:div|span|section|font|center)\b[^>]*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_XML_DECLARATION_BYTES = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_UTF8_BOM = b"\xef\xbb\xbf"
+_XML_DECLARATION_BYTES = re.compile(_XML_DECLARATION.pattern.encode(), re.IGNORECASE)
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
 
 
@@ -196,7 +196,7 @@ class ParsedPage:
         parser = _parser()
         if encoding == "utf-8" and isinstance(body, bytes):
             # Bytes known to be UTF-8 are parsed as they are: handed the text, lxml would encode it again.
-            source = _XML_DECLARATION_BYTES.sub(b"", body.removeprefix(_UTF8_BOM), count=1)
+            source = _XML_DECLARATION_BYTES.sub(b"", body.removeprefix(codecs.BOM_UTF8), count=1)
             parser = _parser("utf-8")
         try:
             tree = lxml.html.document_fromstring(source, parser=parser)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from itemadapter import ItemAdapter
@@ -32,8 +31,8 @@ class ValidatePipeline(_StatsPipeline):
     """Drops (and counts) a record that breaks the JSON Schema; a bug in rules never reaches the feed."""
 
     def process_item(self, item: Article) -> Article:
-        # dataclasses.asdict is a third of ItemAdapter's cost on our (dataclass) records.
-        record = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else ItemAdapter(item).asdict()
+        # Article.to_dict (dataclasses.asdict) is a third of ItemAdapter's cost.
+        record = item.to_dict() if isinstance(item, Article) else ItemAdapter(item).asdict()
         errors = validation_errors(record)
         if errors:
             raise self.reject("invalid-record", f"record for {item.url} breaks the schema: {'; '.join(errors)}")
