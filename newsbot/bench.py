@@ -319,7 +319,7 @@ def end_to_end(site: str, pages: int) -> dict[str, Any]:
 def end_to_end_rounds(sites: list[str], pages: int, rounds: int) -> list[dict[str, Any]]:
     """Each site's crawl ``rounds`` times, the sites taking turns, summarised per site.
 
-    This VM's speed drifts with its host's load by up to 1.7x over minutes, and noise only ever slows a
+    This VM's speed drifts with its host's load by up to 2x over minutes, and noise only ever slows a
     run down, so the fastest round is the estimate of what one process can do (as ``timeit`` takes the
     minimum); every round's rate is kept. Memory and failures are taken from the worst round.
     """
