@@ -13,7 +13,7 @@ from newsbot.errors import Rejected
 from newsbot.extract import build_article, parse_page
 from newsbot.fixtures import spider_for
 from newsbot.page import ParsedPage, css
-from newsbot.sites import get_rules
+from newsbot.sites import RULES, get_rules
 
 from .conftest import ALL_CASES, LISTING_CASES
 
@@ -108,6 +108,38 @@ def test_page_selection_matches_cssselect_on_every_page(rule_selectors: set[str]
     differences = [f"{page.url}: {selector!r}" for _, page in PAGES for selector in sorted(rule_selectors | set(TRICKY))
                    if page.select(selector) != CSSSelector(selector)(page.tree)]
     assert differences == []
+
+
+def test_first_by_id_is_the_first_match_of_the_walk(rule_selectors: set[str]) -> None:
+    # first() answers these without document_css, so the recording misses some: add the rules' own tuples.
+    declared = {s for rules in RULES.values() for name, value in vars(rules).items()
+                if name.endswith("_selectors") for s in value}
+    id_selectors = {s for s in rule_selectors | declared | set(TRICKY) if newsbot.page._ID_SELECTOR.match(s)}
+    assert {"div#mvp-content-main", "div#detail-desc", "#zox-content-main"} <= id_selectors
+    differences = []
+    for _, page in PAGES:
+        for selector in sorted(id_selectors):
+            stock = CSSSelector(selector)(page.tree)
+            if page.first(selector) is not (stock[0] if stock else None):
+                differences.append(f"{page.url}: {selector!r}")
+    assert differences == []
+
+
+@pytest.mark.parametrize(("selector", "expected"), [
+    ("#a", "1"),  # two elements carry the id: the first one
+    ("div#a", "2"),  # the first "a" is a <p>: the walk finds the div
+    ("section#a", None),
+    ("#b", "4"),  # an id with spaces around it is not "b"
+    ("#c", None),
+    ("#d", "6"),
+])
+def test_first_by_id_on_awkward_ids(selector: str, expected: str | None) -> None:
+    page = parse_page(b'<html><body><p id="a">1</p><div id="a">2</div><div id=" b ">3</div><i id="b">4</i>'
+                      b'<span id="">5</span><b id="d">6</b></body></html>', "https://example.com/")
+    el = page.first(selector)
+    assert (el.text if el is not None else None) == expected
+    stock = CSSSelector(selector)(page.tree)
+    assert el is (stock[0] if stock else None)
 
 
 def test_class_test_is_a_whole_token_not_a_substring() -> None:
