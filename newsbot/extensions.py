@@ -15,6 +15,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.log import get_scrapy_root_handler
 
 from newsbot.language import warm_up
 
@@ -47,6 +48,33 @@ class WarmUp:
         gc.collect()
         gc.freeze()
         gc.set_threshold(*self.GC_THRESHOLDS)
+
+
+class LogLevelFloor:
+    """Makes ``LOG_LEVEL`` the level of the loggers too, not only of Scrapy's handler.
+
+    Scrapy sets the root logger to NOTSET (and its own ``scrapy`` logger to DEBUG) and filters at its handler,
+    so each debug call below ``LOG_LEVEL`` still builds a record, looks up its caller and formats nothing
+    only at the handler: trafilatura makes three such calls per article and Scrapy two per page ("Crawled",
+    "Scraped from"). With the loggers at ``LOG_LEVEL`` those calls return at once; what is logged is the
+    same. Done when the spider opens, since each crawler resets the root logger when it starts. A process
+    that installs its own logging (``LOG_INSTALL_ROOT_HANDLER = False``) is left alone.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LogLevelFloor:
+        ext = cls()
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        return ext
+
+    def spider_opened(self) -> None:
+        handler = get_scrapy_root_handler()
+        if handler is None or handler.level <= logging.DEBUG:
+            return
+        logging.root.setLevel(handler.level)
+        scrapy_logger = logging.getLogger("scrapy")
+        if scrapy_logger.level < handler.level:
+            scrapy_logger.setLevel(handler.level)
 
 
 def feed_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:

@@ -64,6 +64,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newsbot.extensions.WarmUp": 0,
+    "newsbot.extensions.LogLevelFloor": 0,
     "scrapy.extensions.logstats.LogStats": None,
     "newsbot.extensions.Progress": 500,
     "newsbot.extensions.JobdirGuard": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -11,7 +12,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from scrapy.settings import Settings
 
+from newsbot.extensions import LogLevelFloor
 from newsbot.fixtures import crawl
 from newsbot.replay import CaseError, find_cases
 
@@ -158,3 +161,38 @@ def test_consoles_are_off_and_only_web_downloads_are_on():
     assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
     handlers = settings.getdict("DOWNLOAD_HANDLERS")
     assert all(handlers[scheme] is None for scheme in ("file", "ftp", "s3", "data"))
+
+
+@pytest.fixture
+def scrapy_logging():
+    """Scrapy's root handler installed as a crawl installs it; the process's logging restored afterwards."""
+    from scrapy.utils import log as scrapy_log
+
+    saved = logging.root.level, logging.getLogger("scrapy").level, list(logging.root.handlers)
+
+    def install(level: str) -> None:
+        scrapy_log.install_scrapy_root_handler(Settings({"LOG_LEVEL": level}))
+
+    yield install
+    scrapy_log._uninstall_scrapy_root_handler()
+    logging.root.setLevel(saved[0])
+    logging.getLogger("scrapy").setLevel(saved[1])
+    logging.root.handlers[:] = saved[2]
+
+
+@pytest.mark.parametrize(("level", "debug_on", "info_on"), [("WARNING", False, False), ("INFO", False, True),
+                                                           ("DEBUG", True, True)])
+def test_log_level_is_the_loggers_floor(scrapy_logging, level: str, debug_on: bool, info_on: bool) -> None:
+    scrapy_logging(level)
+    assert logging.getLogger("trafilatura.main_extractor").isEnabledFor(logging.DEBUG)  # Scrapy's own setup
+    LogLevelFloor().spider_opened()
+    for name in ("trafilatura.main_extractor", "scrapy.core.scraper", "newsbot.spiders"):
+        assert logging.getLogger(name).isEnabledFor(logging.DEBUG) is debug_on
+        assert logging.getLogger(name).isEnabledFor(logging.INFO) is info_on
+        assert logging.getLogger(name).isEnabledFor(logging.WARNING)
+
+
+def test_log_level_floor_leaves_a_process_s_own_logging_alone(scrapy_logging) -> None:
+    logging.root.setLevel(logging.NOTSET)
+    LogLevelFloor().spider_opened()
+    assert logging.root.level == logging.NOTSET
