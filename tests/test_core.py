@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
@@ -12,7 +14,7 @@ from newsbot.extract import extract_article
 from newsbot.people import parse_people
 from newsbot.schema import validation_errors
 from newsbot.sites import get_rules
-from newsbot.text import Dateline, split_dateline
+from newsbot.text import Dateline, collapse_spaces, split_dateline
 from newsbot.urls import strip_tracking
 
 from .conftest import FIXTURES
@@ -173,3 +175,12 @@ def test_faktual_body_is_found_when_its_container_is_not_a_div():
     assert as_section != html
     rules = get_rules("faktual")
     assert extract_article(as_section, url, rules).articleBody == extract_article(html, url, rules).articleBody
+
+
+def test_collapse_spaces_is_the_whitespace_regex_exactly():
+    # str.split() and re's \s must agree on every code point for collapse_spaces to replace the regex.
+    space_re = re.compile(r"\s")
+    assert {cp for cp in range(sys.maxunicode + 1) if chr(cp).isspace()} == {
+        cp for cp in range(sys.maxunicode + 1) if space_re.match(chr(cp))}
+    for text in ["", "   ", " a  b\t\nc\u00a0\u2003d\u3000 ", "\u200bx\u200b", "a\u0085b\u2028c\u2029d\x1ce"]:
+        assert collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()
