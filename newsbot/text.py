@@ -15,7 +15,8 @@ _WORD = re.compile(r"\w+")
 
 def clean_line(text: str) -> str:
     """NFC-normalize, drop invisible characters and collapse every run of whitespace to one space."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    if not text.isascii():  # an O(1) test; ASCII text is NFC already and holds no invisible characters
+        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return collapse_spaces(text)
 
 
