@@ -25,6 +25,10 @@ TRICKY = [
     "#main .content p", "article :is(p, h2)", "span:empty", "a[rel~='next']", "[class~='']",
     "div div a", "html a", "body div p:first-child", "li:nth-child(odd) a", ".mvp-post-tags a span", "ul li a img",
     "div:not(.x) a", "header a, footer a", "main h2 + p", "div > p a", "article p:last-of-type",
+    # Compounds document_css reaches through their class or id attribute, alone and in chains.
+    ".detail-img .detail-caption", "div.detail-img .detail-caption", "#artimg .grey2", "div#artimg.ovh",
+    "#mvp-post-feat-img .mvp-feat-caption", ".side-article.txt-article p", ".detailsAuthor #x", "#a.b",
+    ".a\\ b", "*.detail-desc", "div.mt10 .grey", "#penulis", "span.x.y", ".mvp-post-tags .mvp-post-cat a",
 ]
 
 
@@ -147,6 +151,9 @@ def test_class_test_is_a_whole_token_not_a_substring() -> None:
         "<div><p class='detail'>a</p><p class='details'>b</p><p class='x\tdetail\n'>c</p><p>d</p></div>")
     assert [p.text for p in css(".detail")(tree)] == ["a", "c"]
     assert [p.text for p in css("div .details")(tree)] == ["b"]
+    page = ParsedPage(url="https://example.com/", tree=tree)
+    assert [p.text for p in page.select(".detail")] == ["a", "c"]
+    assert [p.text for p in page.select("div p.details")] == ["b"]
 
 
 def _html_files() -> list:
