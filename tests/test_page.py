@@ -29,6 +29,9 @@ TRICKY = [
     ".detail-img .detail-caption", "div.detail-img .detail-caption", "#artimg .grey2", "div#artimg.ovh",
     "#mvp-post-feat-img .mvp-feat-caption", ".side-article.txt-article p", ".detailsAuthor #x", "#a.b",
     ".a\\ b", "*.detail-desc", "div.mt10 .grey", "#penulis", "span.x.y", ".mvp-post-tags .mvp-post-cat a",
+    # Chains whose pivot (the last compound testing more than a name) is not the last compound.
+    "ul li.mvp-post-tags a", "[itemprop] a", "[class] div a", "body .detail-desc p span", "div[id] div.grey time",
+    "html body div.detail-img img", "#artimg div a img", "article .detailsContent p a",
 ]
 
 
