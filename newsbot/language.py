@@ -22,7 +22,8 @@ _SEED = 0
 
 _SPACE_RUNS = re.compile(" {2,}")
 _ASCII_LETTERS = re.compile("[A-z]")  # langdetect's own test, 'A' <= ch <= 'z', which includes [\]^_`
-_NOT_LATIN = re.compile("[\u0300-\U0010ffff]")
+_ASCII_LETTER_BYTES = bytes(range(ord("A"), ord("z") + 1))
+_FROM_U0300_LEAD_BYTES = bytes(range(0xCC, 0x100))
 # Distinct words whose n-grams are kept: about 8 MB at most (measured: 20,000 words took 16 MB).
 _MAX_WORDS = 10_000
 
@@ -108,8 +109,13 @@ class FastDetector(Detector):
     def cleaning_text(self) -> None:
         # langdetect means to spare Latin Extended Additional (Vietnamese) here, but compares a block number
         # with a block name, so every character from U+0300 up counts as non-Latin; kept for equal answers.
-        latin = len(_ASCII_LETTERS.findall(self.text))
-        if latin * 2 < len(_NOT_LATIN.findall(self.text)):
+        # Counted on the UTF-8 bytes, which C does in one pass (the regex findall lists took 65 us a text):
+        # ASCII letters are single bytes that no multi-byte sequence contains, and each character from U+0300
+        # up is exactly one lead byte from 0xCC up (U+0080-U+02FF lead with 0xC2-0xCB).
+        encoded = self.text.encode("utf-8", "surrogatepass")
+        latin = len(encoded) - len(encoded.translate(None, _ASCII_LETTER_BYTES))
+        not_latin = 0 if self.text.isascii() else len(encoded) - len(encoded.translate(None, _FROM_U0300_LEAD_BYTES))
+        if latin * 2 < not_latin:
             self.text = _ASCII_LETTERS.sub("", self.text)
 
     def _extract_ngrams(self) -> list[str]:

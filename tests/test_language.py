@@ -86,3 +86,18 @@ def test_word_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     detector.n_trial = 3
     detector.append(text)
     assert [(x.lang, x.prob) for x in detector.get_probabilities()] == _probabilities(Detector, text, 3, 10_000)
+
+
+@pytest.mark.parametrize("text", [
+    *ODD_TEXTS,
+    "ab \u0300\u0301\u0302\u0303\u0304",  # just over the threshold: combining marks count as non-Latin
+    "ab \u02ff\u02fe\u02fd\u02fc\u02fb",  # just under U+0300: they do not
+    "xy [\\]^_` \U0010ffff\U0001f600\u4e00\u4e01\u4e02",  # langdetect's A-z range includes [\\]^_`
+    "\ud800\udfff\u0400 a",  # lone surrogates
+])
+def test_fast_cleaning_counts_as_langdetect_does(text: str) -> None:
+    stock, fast = Detector(_factory()), FastDetector(_factory())
+    stock.text = fast.text = text
+    stock.cleaning_text()
+    fast.cleaning_text()
+    assert fast.text == stock.text
