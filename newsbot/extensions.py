@@ -54,11 +54,11 @@ class LogLevelFloor:
     """Makes ``LOG_LEVEL`` the level of the loggers too, not only of Scrapy's handler.
 
     Scrapy sets the root logger to NOTSET (and its own ``scrapy`` logger to DEBUG) and filters at its handler,
-    so each debug call below ``LOG_LEVEL`` still builds a record, looks up its caller and formats nothing
-    only at the handler: trafilatura makes three such calls per article and Scrapy two per page ("Crawled",
-    "Scraped from"). With the loggers at ``LOG_LEVEL`` those calls return at once; what is logged is the
-    same. Done when the spider opens, since each crawler resets the root logger when it starts. A process
-    that installs its own logging (``LOG_INSTALL_ROOT_HANDLER = False``) is left alone.
+    so each call below ``LOG_LEVEL`` still builds a record and looks up its caller before the handler drops
+    it: trafilatura makes three such debug calls per article and Scrapy two per page ("Crawled", "Scraped
+    from"). With the loggers at ``LOG_LEVEL`` those calls return at once; what is logged is the same.
+    Done when the spider opens, since each crawler resets the root logger when it starts. A process that
+    installs its own logging (``LOG_INSTALL_ROOT_HANDLER = False``) is left alone.
     """
 
     @classmethod

@@ -179,7 +179,7 @@ class _Rows(dict[str, numpy.ndarray]):
     """An n-gram's 55 language probabilities as a NumPy array, made on first use from langdetect's list.
 
     Arrays for all of langdetect's 87,598 n-grams would take 38 MB; a text samples a few hundred, and the
-    cache is emptied past ``_MAX_WORDS`` entries to keep a long crawl's memory flat.
+    cache is emptied past ``_MAX_WORDS`` entries (measured: 5.5 MB for 10,000) to keep a crawl's memory flat.
     """
 
     def __init__(self, profiles: dict[str, list[float]]) -> None:
