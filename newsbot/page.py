@@ -33,6 +33,8 @@ _WRAPPERS = re.compile(r"</?(?:div|span|section|font|center)\b[^>]*>", re.IGNORE
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _XML_DECLARATION_BYTES = re.compile(_XML_DECLARATION.pattern.encode(), re.IGNORECASE)
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
+# The page's canonical links, as ParsedPage.select files them while reading the head.
+CANONICAL_LINK = 'link[rel="canonical"]'
 # "#x" or "tag#x": a selector ParsedPage.first can answer from libxml2's id table.
 _ID_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?#([A-Za-z_][\w-]*)$")
 _BY_ID = lxml.etree.XPath("id($name)")
@@ -260,14 +262,20 @@ class ParsedPage:
         return page
 
     def _read_head(self) -> None:
-        for el in self.tree.iter("meta"):
-            key = el.get("property") or el.get("name") or el.get("itemprop")
-            content = el.get("content")
-            if key and content is not None:
-                self.meta.setdefault(key.strip().lower(), []).append(content.strip())
-        for script in css('script[type="application/ld+json"]')(self.tree):
-            data = _load_json_ld(script.text or "")
-            self.json_ld.extend(_flatten(data))
+        # One walk for the meta tags, the JSON-LD blocks and the canonical links, which every record reads;
+        # the links are filed under their selector, so select(CANONICAL_LINK) finds them without a walk.
+        canonical = self._selected[CANONICAL_LINK] = []
+        for el in self.tree.iter("meta", "link", "script"):
+            if el.tag == "meta":
+                key = el.get("property") or el.get("name") or el.get("itemprop")
+                content = el.get("content")
+                if key and content is not None:
+                    self.meta.setdefault(key.strip().lower(), []).append(content.strip())
+            elif el.tag == "link":
+                if el.get("rel") == "canonical":
+                    canonical.append(el)
+            elif el.get("type") == "application/ld+json":
+                self.json_ld.extend(_flatten(_load_json_ld(el.text or "")))
 
     # Reading helpers every field uses.
     def select(self, selector: str, root: lxml.html.HtmlElement | None = None) -> list[lxml.html.HtmlElement]:

@@ -32,6 +32,8 @@ TRICKY = [
     # Chains whose pivot (the last compound testing more than a name) is not the last compound.
     "ul li.mvp-post-tags a", "[itemprop] a", "[class] div a", "body .detail-desc p span", "div[id] div.grey time",
     "html body div.detail-img img", "#artimg div a img", "article .detailsContent p a",
+    # Filed by the head walk rather than matched (ParsedPage._read_head).
+    'link[rel="canonical"]',
 ]
 
 

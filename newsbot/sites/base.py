@@ -17,7 +17,7 @@ import lxml.html
 from newsbot.dates import WIB, parse_human, parse_iso
 from newsbot.items import Breadcrumb, Image, Person
 from newsbot.listings import Entry
-from newsbot.page import ParsedPage, css
+from newsbot.page import CANONICAL_LINK, ParsedPage, css
 from newsbot.people import parse_people
 from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
 from newsbot.urls import absolute, host, query_int, strip_tracking, with_query
@@ -332,7 +332,7 @@ class SiteRules:
         return not (self.paywall_selectors and page.first(*self.paywall_selectors) is not None)
 
     def canonical_url(self, page: ParsedPage) -> str | None:
-        link = page.first('link[rel="canonical"]')
+        link = page.first(CANONICAL_LINK)
         href = link.get("href") if link is not None else page.meta_content("og:url")
         return absolute(page.url, href)
 
