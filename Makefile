@@ -12,7 +12,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check newsbot tests
 	$(BIN)/python -m pytest
 
-# Accuracy against generic extractors, speed against trafilatura, end-to-end throughput and memory (about 4 min).
+# Accuracy against generic extractors, speed against trafilatura, end-to-end throughput and memory (2-4 min).
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m newsbot.bench
 
