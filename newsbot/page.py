@@ -97,13 +97,14 @@ def document_css(selector: str) -> lxml.etree.XPath:
     compounds.append(node)
     compounds.reverse()
     exprs = [_TRANSLATOR.xpath(compound) for compound in compounds]
-    steps = [_attribute_step(compound) or _step(expr) for compound, expr in zip(compounds, exprs, strict=True)]
+    through_attribute = [_attribute_step(compound) for compound in compounds]
+    steps = [attribute or _step(expr) for attribute, expr in zip(through_attribute, exprs, strict=True)]
     last = len(compounds) - 1
     pivot = last if exprs[last].condition else max((i for i in range(last) if exprs[i].condition), default=last)
     # A pivot that tests every element with a predicate ("[itemprop] a") gains nothing over cssselect's walk.
-    if exprs[pivot].element == "*" and not _attribute_step(compounds[pivot]) and pivot > 0:
+    if exprs[pivot].element == "*" and not through_attribute[pivot] and pivot > 0:
         return css(selector)
-    if pivot == last == 0 and not _attribute_step(compounds[0]):
+    if pivot == last == 0 and not through_attribute[0]:
         return css(selector)
     above = ""
     for expr in exprs[:pivot]:
