@@ -92,9 +92,9 @@ class ArticleSpider(scrapy.Spider):
         if self.discover and not self.rules.discovers:
             raise ValueError(f"{self.name}: this site has no listings to discover articles from; "
                              "give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
-        # Replayed or live, a site spider never follows a link or redirect off its own domains.
-        if self.rules.domains:
-            self.allowed_domains = list(self.rules.domains)
+        # Replayed or live, a site spider never follows a link or redirect off its own domains; the generic
+        # rules name none, and an empty list lets Scrapy's off-site filter (and ours) admit every host.
+        self.allowed_domains: list[str] = list(self.rules.domains)
         self.seen: SeenStore | distributed.RedisSeenStore | None = None
         self.distributed = False
         self.seeds: distributed.Seeds | None = None
