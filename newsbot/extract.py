@@ -11,39 +11,18 @@ Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` su
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-
-import lxml.html
-import trafilatura
-from lxml.html import HtmlElement
-from trafilatura.settings import Extractor
 
 from newsbot import __version__
 from newsbot.errors import BodyTooShort, NotAnArticle, Paywalled
 from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
+from newsbot.maintext import element_lines, page_lines
 from newsbot.page import ParsedPage
 from newsbot.sites.base import SiteRules
-from newsbot.text import clean_line, drop_lines, fingerprint, split_dateline, split_lines, word_count
+from newsbot.text import clean_line, fingerprint, split_dateline, word_count
 from newsbot.urls import strip_tracking
-
-# fast=True skips trafilatura's readability/jusText fallbacks: the rules already hand it the right node,
-# and the fallbacks triple the cost. Comments and tables are never article text on these sites. Built once:
-# trafilatura otherwise reads its settings file values again on every call.
-_TRAFILATURA = Extractor(
-    output_format="txt",
-    comments=False,
-    tables=False,
-    images=False,
-    formatting=False,
-    links=False,
-    dedup=False,
-    fast=True,
-    recall=True,
-)
-
 
 # Clocks and time zones disagree a little; a date more than this far after the download is not believed.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -56,18 +35,11 @@ def parse_page(body: bytes | str, url: str, content_type: str | None = None) -> 
 
 def body_lines(page: ParsedPage, rules: SiteRules) -> list[str]:
     """The cleaned text lines of one page's body, before dateline handling."""
-    element: HtmlElement = rules.body_element(page)
-    if element.tag != "html":
-        # Handed a bare element, trafilatura falls back to paragraph recovery and loses in-body headings;
-        # as the one <article> of a document it extracts the element whole.
-        shell = lxml.html.document_fromstring("<html><body><article></article></body></html>")
-        shell.find("body/article").append(element)
-        element = shell
-    options = copy.copy(_TRAFILATURA)
-    options.url = options.source = page.url
-    text = trafilatura.extract(element, options=options) or ""
-    lines = drop_lines(split_lines(text), rules.boilerplate)
-    return rules.clean_lines(lines, page)
+    if rules.body_selectors:
+        found = element_lines(rules.body_element(page), page.url, rules.boilerplate)
+    else:
+        found = page_lines(page.tree, page.url, rules.boilerplate)
+    return rules.clean_lines(found.lines, page)
 
 
 def build_article(

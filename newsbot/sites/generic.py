@@ -1,4 +1,8 @@
-"""Rules for any site without its own module: trafilatura on the whole page, then shared cleanup."""
+"""Rules for any site without its own module: the article found on the whole page (:mod:`newsbot.maintext`),
+then the shared block and line cleanup.
+
+No body or drop selectors: pruning by class-name substrings before trafilatura (``[class*='share']``) removed
+whole articles on real pages, so nothing is removed by its name here."""
 
 from __future__ import annotations
 
@@ -10,15 +14,7 @@ from newsbot.text import Dateline
 
 class GenericRules(SiteRules):
     name = "generic"
-    version = "1"
-    # Widgets trafilatura sometimes keeps: related/recommended lists, share bars, newsletter and video boxes.
-    drop_selectors = (
-        "nav", "aside", "footer", "form",
-        "[class*='related']", "[class*='recommend']", "[id*='related']", "[class*='share']",
-        "[class*='social']", "[class*='newsletter']", "[class*='breadcrumb']", "[class*='video-player']",
-        "[class*='ad-label']", "[class*='advert']", "[class*='comment']", "[class*='author-box']",
-        "[class*='post-meta']", "[class*='entry-meta']",
-    )
+    version = "2"
     tag_selectors = ("[class*='tags'] a[href*='/tag/']", "a[rel~='tag']")
     caption_selectors = ("[class*='featured'] figcaption", "[class*='featured'] .wp-caption-text")
     datelines = (
