@@ -26,25 +26,30 @@ MONTHS = {
 
 _ISO = re.compile(
     r"^\s*(\d{4})[-/](\d{2})[-/](\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
-)
-_HUMAN = re.compile(
-    r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]+)\.?,?\s+(?P<year>\d{4})"
-    r"(?:[^\d]{0,6}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
-    r"(?:\s*(?P<zone>WIB|WITA|WIT)\b)?",
+    # "2015-11-05T10:08:58Z", "2015-11-05 10:08", and the stray space of "2015-11-05 T10:08:58Z"
+    r"(?:(?:\s*T\s*|\s+)(\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$",
     re.IGNORECASE,
+)
+_TIME = (r"(?:[^\d]{0,6}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
+         r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?)?"
+         r"(?:\s*(?P<zone>WIB|WITA|WIT|UTC|GMT)\b)?")
+# "Kamis, 14 September 2023 - 20:22 WIB", "21 Juni 2024", "4 November 2015 | 21:04 WIB"
+_HUMAN = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]+)\.?,?\s+(?P<year>\d{4})" + _TIME, re.IGNORECASE)
+# English order, as republished and English-language pages write it: "November 18, 2019 10:15 AM"
+_HUMAN_MONTH_FIRST = re.compile(
+    r"\b(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME, re.IGNORECASE
 )
 
 
 def _offset(raw: str | None, default: timezone) -> timezone:
     if not raw:
         return default
-    if raw == "Z":
+    if raw.upper() in ("Z", "UTC", "GMT"):
         return UTC
     sign = 1 if raw[0] == "+" else -1
     digits = raw[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))
 
 
 def format_iso(moment: datetime) -> str:
@@ -75,25 +80,34 @@ def parse_iso(raw: str | None, default_tz: timezone = WIB) -> str | None:
 
 def parse_human(raw: str | None, default_tz: timezone = WIB) -> str | None:
     """Normalize a visible date such as ``Kamis, 14 September 2023 - 20:22 WIB``,
-    ``Jumat, 21 Juni 2024 | 10:15``, ``Jum'at, 24 Juli 2026`` or ``21 Agt 2024``; None if none is found."""
+    ``Jumat, 21 Juni 2024 | 10:15``, ``Jum'at, 24 Juli 2026``, ``21 Agt 2024`` or ``November 18, 2019 10:15 AM``;
+    None if none is found."""
     if not raw:
         return None
-    match = _HUMAN.search(raw)
-    if match is None:
-        return None
+    for pattern in (_HUMAN, _HUMAN_MONTH_FIRST):
+        for match in pattern.finditer(raw):
+            moment = _moment(match, default_tz)
+            if moment is not None:
+                return format_iso(moment)
+    return None
+
+
+def _moment(match: re.Match[str], default_tz: timezone) -> datetime | None:
     month = MONTHS.get(match["month"].lower())
     if month is None:
         return None
-    zone = ZONES.get((match["zone"] or "").upper(), default_tz)
+    hour = int(match["hour"] or 0)
+    if match["ampm"]:
+        if hour > 12:
+            return None
+        hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
+    zone = match["zone"] or ""
+    tz = ZONES.get(zone.upper()) or (UTC if zone.upper() in ("UTC", "GMT") else default_tz)
     try:
-        moment = datetime(
-            int(match["year"]), month, int(match["day"]),
-            int(match["hour"] or 0), int(match["minute"] or 0), int(match["second"] or 0),
-            tzinfo=zone,
-        )
+        return datetime(int(match["year"]), month, int(match["day"]), hour, int(match["minute"] or 0),
+                        int(match["second"] or 0), tzinfo=tz)
     except ValueError:
         return None
-    return format_iso(moment)
 
 
 def parse_any(raw: str | None, default_tz: timezone = WIB) -> str | None:

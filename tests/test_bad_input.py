@@ -88,7 +88,9 @@ def test_malformed_and_multiple_json_ld_blocks():
         "</script>"
         '<script type="application/ld+json"></script>'
     )
-    data = record(page(head=head))
+    # The visible <h1> agrees with the JSON-LD headline, not with <title>: the headline must come from the block
+    # that survived its malformed neighbours.
+    data = record(page(head=head).replace("<h1>Judul Berita Uji</h1>", "<h1>Judul dari JSON-LD</h1>"))
     assert data["headline"] == "Judul dari JSON-LD"
     assert data["datePublished"] == "2024-06-21T10:15:00+07:00"
     assert [a["name"] for a in data["authors"]] == ["Budi Santoso"]

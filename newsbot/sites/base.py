@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar
@@ -51,6 +51,13 @@ COMMON_BOILERPLATE: tuple[str, ...] = (
     r"zoom-?in",
 )
 
+
+# Meta tags that carry the publication time, in the order they are trusted (Open Graph, itemprop, Dublin Core,
+# and the names of the common CMSs and analytics tags).
+PUBLISHED_META = ("article:published_time", "og:published_time", "og:article:published_time", "datepublished",
+                  "pubdate", "publishdate", "publish-date", "publish_date", "published_time", "publication_date",
+                  "sailthru.date", "parsely-pub-date", "article.published", "date", "dc.date", "dc.date.issued",
+                  "dcterms.created", "dcterms.date", "citation_publication_date")
 
 # Elements that are never article text on any site: media and their captions, code, ad inserts, embeds.
 NON_TEXT_SELECTORS: tuple[str, ...] = ("figure", "figcaption", "script", "style", "ins", "iframe", "noscript")
@@ -218,7 +225,7 @@ class SiteRules:
 
     # Metadata fields ---------------------------------------------------------------------------------
     def headline(self, page: ParsedPage) -> str | None:
-        title = _ld_text(page.article_ld.get("headline")) or page.text(*self.headline_selectors)
+        title = ld_text(page.article_ld.get("headline")) or page.text(*self.headline_selectors)
         if title:
             return clean_or_none(title)
         # Only the document-level titles carry a " - Site Name" suffix.
@@ -228,7 +235,7 @@ class SiteRules:
         return clean_or_none(title)
 
     def description(self, page: ParsedPage) -> str | None:
-        text = page.meta_content("description", "og:description", "twitter:description") or _ld_text(
+        text = page.meta_content("description", "og:description", "twitter:description") or ld_text(
             page.article_ld.get("description")
         )
         return clean_or_none(re.sub(r"\s+-\s+Halaman\s+\d+\s*$", "", text)) if text else None
@@ -245,14 +252,14 @@ class SiteRules:
             found = page.texts(selector)
             if found:
                 return found
-        return _ld_names(page.article_ld.get("author")) or _split_meta(page.meta_content("author"))
+        return ld_names(page.article_ld.get("author")) or split_meta(page.meta_content("author"))
 
     def editor_texts(self, page: ParsedPage) -> list[str]:
         for selector in self.editor_selectors:
             found = page.texts(selector)
             if found:
                 return found
-        return _ld_names(page.article_ld.get("editor"))
+        return ld_names(page.article_ld.get("editor"))
 
     def visible_date(self, page: ParsedPage) -> str | None:
         return page.text(*self.date_selectors) if self.date_selectors else None
@@ -261,9 +268,8 @@ class SiteRules:
         """(ISO date, raw string as shown) of the original publication."""
         visible = self.visible_date(page)
         machine = (
-            _ld_text(page.article_ld.get("datePublished"))
-            or page.meta_content("article:published_time", "og:published_time", "datepublished",
-                                 "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued")
+            ld_text(page.article_ld.get("datePublished"))
+            or page.meta_content(*PUBLISHED_META)
             or _time_datetime(page)
         )
         shown = parse_human(visible, self.timezone)
@@ -274,7 +280,7 @@ class SiteRules:
         return iso, clean_or_none(visible or machine)
 
     def date_modified(self, page: ParsedPage) -> str | None:
-        raw = _ld_text(page.article_ld.get("dateModified")) or page.meta_content(
+        raw = ld_text(page.article_ld.get("dateModified")) or page.meta_content(
             "article:modified_time", "og:updated_time", "datemodified", "last-modified"
         )
         return parse_iso(raw, self.timezone)
@@ -292,24 +298,33 @@ class SiteRules:
         return []
 
     def section(self, page: ParsedPage, crumbs: Sequence[Breadcrumb]) -> str | None:
-        value = _ld_text(page.article_ld.get("articleSection")) or page.meta_content("article:section")
+        value = ld_text(page.article_ld.get("articleSection")) or page.meta_content("article:section")
         if not value and self.section_selectors:
             value = page.text(*self.section_selectors)
-        if not value and len(crumbs) > 1:
-            value = crumbs[-1].name
+        if not value:
+            # The trail's last crumb is often the article itself, and its first the home page: neither is a section.
+            sections = [c for c in crumbs if not self._is_page_crumb(c, page) and not _is_home_crumb(c)]
+            value = sections[-1].name if sections else None
         return clean_or_none(value)
+
+    def _is_page_crumb(self, crumb: Breadcrumb, page: ParsedPage) -> bool:
+        if crumb.url and strip_tracking(crumb.url).rstrip("/") in {
+                strip_tracking(u).rstrip("/") for u in (page.url, self.canonical_url(page)) if u}:
+            return True
+        headline = self.headline(page)
+        return bool(crumb.name and headline and crumb.name.casefold() == headline.casefold())
 
     def keywords(self, page: ParsedPage) -> list[str]:
         for selector in self.tag_selectors:
             found = page.texts(selector)
             if found:
-                return dedupe(found)
+                return _tags(found)
         ld = page.article_ld.get("keywords")
         if isinstance(ld, list):
-            return dedupe(clean_line(str(k)) for k in ld)
+            return _tags(str(k) for k in ld)
         tags = page.meta.get("article:tag") or []
         text = ld if isinstance(ld, str) else page.meta_content("news_keywords", "keywords")
-        return dedupe([clean_line(t) for t in tags] + _split_meta(text))
+        return _tags([*tags, *split_meta(text)])
 
     def main_image(self, page: ParsedPage) -> Image | None:
         url = page.meta_content("og:image", "og:image:url", "twitter:image") or _ld_image(page.article_ld.get("image"))
@@ -340,11 +355,11 @@ class SiteRules:
         if self.publisher:
             return self.publisher
         org = page.article_ld.get("publisher")
-        return _ld_names(org)[0] if _ld_names(org) else page.meta_content("og:site_name") or host(page.url) or None
+        return ld_names(org)[0] if ld_names(org) else page.meta_content("og:site_name") or host(page.url) or None
 
 
 # JSON-LD value helpers: schema.org lets most properties be a string, an object or a list of either.
-def _ld_text(value: Any) -> str | None:
+def ld_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
@@ -352,7 +367,7 @@ def _ld_text(value: Any) -> str | None:
     return clean_or_none(value) if isinstance(value, str) else None
 
 
-def _ld_names(value: Any) -> list[str]:
+def ld_names(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     names = []
     for item in items:
@@ -388,6 +403,15 @@ def _ld_breadcrumbs(node: dict[str, Any], base: str) -> list[Breadcrumb]:
     return crumbs
 
 
+def _is_home_crumb(crumb: Breadcrumb) -> bool:
+    return bool(crumb.url) and urlsplit(crumb.url).path in ("", "/")
+
+
+def _tags(texts: Iterable[str]) -> list[str]:
+    # Tag clouds often show tags as hashtags ("# IHSG hari ini"); the tag is the words.
+    return dedupe(clean_line(t).lstrip("#").lstrip() for t in texts)
+
+
 def _position(value: Any) -> int:
     try:
         return int(value)
@@ -395,7 +419,7 @@ def _position(value: Any) -> int:
         return 0
 
 
-def _split_meta(text: str | None) -> list[str]:
+def split_meta(text: str | None) -> list[str]:
     return [t for t in (clean_line(part) for part in (text or "").split(",")) if t]
 
 
