@@ -60,3 +60,10 @@ class Paywalled(Rejected):
     """A paywalled article with no visible text at all: nothing to write until it is read with access."""
 
     reason = "paywalled"
+
+
+class ExtractionError(Rejected):
+    """A bug, not the page's fault: extraction raised an unexpected exception. The page is dropped with the
+    exception's type and message, so the crawl goes on and the article is accounted for."""
+
+    reason = "extraction-error"

@@ -11,23 +11,49 @@ Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` su
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 from newsbot import __version__
-from newsbot.errors import BodyTooShort, NotAnArticle, Paywalled
+from newsbot.errors import BodyTooShort, ExtractionError, NotAnArticle, Paywalled, Rejected
 from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
 from newsbot.maintext import element_lines, page_lines
 from newsbot.page import ParsedPage
-from newsbot.sites.base import SiteRules
+from newsbot.sites.base import Pagination, SiteRules
 from newsbot.text import clean_line, fingerprint, split_dateline, word_count
 from newsbot.urls import strip_tracking
+
+logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # Clocks and time zones disagree a little; a date more than this far after the download is not believed.
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
+def typed_failures(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turns an unexpected exception inside extraction into :class:`ExtractionError`: one page's bug must not
+    escape into the crawl, where its article would be neither a record nor a drop. The traceback is logged at
+    DEBUG; the drop carries the exception's type and message."""
+
+    @functools.wraps(function)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except Rejected:
+            raise
+        except Exception as exc:
+            logger.debug("%s failed", function.__name__, exc_info=True)
+            raise ExtractionError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+    return guarded
+
+
+@typed_failures
 def parse_page(body: bytes | str, url: str, content_type: str | None = None) -> ParsedPage:
     """Parse a raw response once. Raises :class:`~newsbot.errors.Rejected` for empty, non-HTML or broken input."""
     return ParsedPage.parse(body, url, content_type)
@@ -42,6 +68,13 @@ def body_lines(page: ParsedPage, rules: SiteRules) -> list[str]:
     return rules.clean_lines(found.lines, page)
 
 
+@typed_failures
+def pagination(page: ParsedPage, rules: SiteRules) -> Pagination | None:
+    """How to fetch the rest of a multi-page article (:meth:`SiteRules.pagination`), or None."""
+    return rules.pagination(page)
+
+
+@typed_failures
 def build_article(
     first: ParsedPage,
     rules: SiteRules,
@@ -59,6 +92,9 @@ def build_article(
     lines: list[str] = []
     for page in pages:
         lines.extend(body_lines(page, rules))
+    problem = rules.not_article(first, lines)
+    if problem:
+        raise NotAnArticle(f"{problem} on {first.url}")
     lines = _drop_title_repeats(lines, headline)
     dateline, lines = _take_dateline(lines, rules)
     lines = _drop_trailer(lines, rules)

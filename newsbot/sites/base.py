@@ -143,11 +143,18 @@ class SiteRules:
         root = copy.deepcopy(found if found is not None else page.tree)
         for selector in NON_TEXT_SELECTORS + self.drop_selectors:
             for el in css(selector)(root):
-                el.drop_tree()
+                # A selector matches the element it is run on too; the body itself is never dropped.
+                if el is not root:
+                    el.drop_tree()
         return root
 
     def has_body(self, page: ParsedPage) -> bool:
         return not self.body_selectors or page.first(*self.body_selectors) is not None
+
+    def not_article(self, page: ParsedPage, lines: Sequence[str]) -> str | None:
+        """Why a page whose body was found is still no article (an index, a feed), or None. The site rules'
+        body selectors already tell articles apart; the generic rules must judge the page itself."""
+        return None
 
     def clean_lines(self, lines: list[str], page: ParsedPage) -> list[str]:
         """Site-specific line cleanup after the shared one; the default keeps every line."""

@@ -25,7 +25,7 @@ from newsbot import distributed
 from newsbot.drops import failure_reason, page_dropped
 from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extensions import feed_uri_params
-from newsbot.extract import build_article, parse_page
+from newsbot.extract import build_article, pagination, parse_page
 from newsbot.feedstorage import last_records
 from newsbot.items import Article
 from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
@@ -336,7 +336,7 @@ class ArticleSpider(scrapy.Spider):
             return
         try:
             first = self._parse(response)
-            plan = self.rules.pagination(first)
+            plan = pagination(first, self.rules)
         except Rejected as rejection:
             self.drop(response.url, rejection)
             return
