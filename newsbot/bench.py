@@ -454,6 +454,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(line + (f"  EXIT {run['exit']}" if run["exit"] else ""))
     met = sum(run["pages_per_s"] >= E2E_TARGET for run in e2e)
     print(f"  target >= {E2E_TARGET} pages/s on one process: met on {met} of {len(e2e)} sites")
+    from newsbot.bench_real import print_real_pages
+
+    print_real_pages(report["real_pages"])
     d = report.get("distributed", {})
     if "skipped" in d:
         print(f"\nDistributed: skipped, {d['skipped']}")
@@ -480,7 +483,9 @@ def chart(report: dict[str, Any], path: Path) -> bool:
         return False
     names = list(report["accuracy"])
     f1 = [report["accuracy"][n]["body"]["overall"]["f1"] for n in names]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    real = report.get("real_pages", {}).get("accuracy")
+    fig, axes = plt.subplots(1, 3 if real else 2, figsize=(16.5 if real else 11, 4))
+    left, right = axes[0], axes[1]
     left.barh(names, f1, color=["#2a7" if n == "newsbot" else "#888" for n in names])
     left.set_xlim(0, 1)
     left.set_title("Body F1 (4-token shingles), all fixture cases")
@@ -490,6 +495,12 @@ def chart(report: dict[str, Any], path: Path) -> bool:
     right.barh(list(speeds), list(speeds.values()), color=["#2a7" if n == "newsbot" else "#888" for n in speeds])
     right.set_xlabel("median ms per page (newsbot: whole record, metadata and language included)")
     right.set_title("Extraction speed, same pages, same process")
+    if real:
+        names = list(real)
+        axes[2].barh(names, [real[n]["f1"] for n in names],
+                     color=["#2a7" if n.startswith("newsbot") else "#888" for n in names])
+        axes[2].set_xlim(0.8, 1)
+        axes[2].set_title(f"Real pages: ScrapingHub body F1 ({report['real_pages']['pages']} pages)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -517,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     report["end_to_end"] = end_to_end_rounds(sites, pages, 1 if args.smoke else max(1, args.rounds))
     report["distributed"] = distributed_throughput(60 if args.smoke else 1000)
     report["accuracy"] = accuracy(samples)
+    from newsbot.bench_real import real_pages_report
+
+    report["real_pages"] = real_pages_report(args.smoke)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "bench.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
