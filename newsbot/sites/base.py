@@ -49,6 +49,9 @@ COMMON_BOILERPLATE: tuple[str, ...] = (
     r"tulis komentar anda",
     r"klik (?:di ?sini|disini) untuk.*",
     r"zoom-?in",
+    # A credit line is metadata (authors, editors), not text: "Editor : Dimas Prakoso", "Pewarta: Rina".
+    r"(?:editor|penyunting|redaktur|penulis|reporter|pewarta|kontributor|fotografer|edited by)\s*:\s*"
+    r"[^\s:][^.!?]{0,60}",
 )
 
 

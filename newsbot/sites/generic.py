@@ -8,12 +8,13 @@ whole articles on real pages, so nothing is removed by its name here."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from htmldate import find_date
+from lxml.html import HtmlElement
 
 from newsbot.dates import parse_human, parse_iso
-from newsbot.items import Person
+from newsbot.items import Image, Person
 from newsbot.page import ParsedPage
 from newsbot.people import parse_people
 from newsbot.sites.base import PUBLISHED_META, SiteRules, ld_names, ld_text, split_meta
@@ -23,6 +24,8 @@ from newsbot.urls import host
 # Elements that show a page's own dates on most templates, in the order they are trusted.
 _DATE_CARRIERS = ("[itemprop='datePublished']", "time", "[class*='date']", "[class*='publish']", "[class*='time']",
                   "[class*='meta']")
+# How far after the headline (in elements) the article's date is looked for, and how long its text may be.
+_DATE_NEAR_HEADLINE, _DATE_MAX_CHARS = 40, 100
 # Bylines as templates mark them up; the texts must be short to be names.
 _BYLINE_SELECTORS = ("[itemprop='author'] [itemprop='name']", "[itemprop='author']", "a[rel~='author']", ".byline",
                      "[class*='byline']", "[class*='author-name']", "[class^='author']", "[class*=' author']")
@@ -96,13 +99,27 @@ class GenericRules(SiteRules):
         return [n.casefold() for n in names if n]
 
     def visible_date(self, page: ParsedPage) -> str | None:
-        """The first date-carrying element whose text reads as a date."""
+        """The date the page shows with the article: the first short text after the headline that reads as a
+        date (templates put it right below), else the first date-carrying element that does."""
+        heading = self._headline_element(page)
+        if heading is not None:
+            for count, el in enumerate(_following(heading)):
+                if count >= _DATE_NEAR_HEADLINE:
+                    break
+                text = clean_line(el.text_content()) if el.text and el.text.strip() else ""
+                if text and len(text) <= _DATE_MAX_CHARS and parse_human(text, self.timezone):
+                    return text
         for selector in _DATE_CARRIERS:
             for el in page.select(selector)[:20]:
                 text = clean_line(el.text_content())
-                if text and len(text) <= 120 and parse_human(text, self.timezone):
+                if text and len(text) <= _DATE_MAX_CHARS and parse_human(text, self.timezone):
                     return text
         return None
+
+    def _headline_element(self, page: ParsedPage) -> HtmlElement | None:
+        headline = self.headline(page)
+        return next((h for h in page.select("h1") if headline and _agree(clean_line(h.text_content()), headline)),
+                    None)
 
     def date_published(self, page: ParsedPage) -> tuple[str | None, str | None]:
         iso, raw = super().date_published(page)
@@ -113,6 +130,21 @@ class GenericRules(SiteRules):
                 iso = parse_iso(day, self.timezone)
                 raw = raw or day
         return iso, raw
+
+    def main_image(self, page: ParsedPage) -> Image | None:
+        image = super().main_image(page)
+        if image is None or image.caption:
+            return image
+        # The caption is the one of the figure that shows the lead image.
+        name = image.url.rsplit("/", 1)[-1]
+        for img in page.select("figure img"):
+            src = img.get("data-src") or img.get("src") or ""
+            if name and src.rsplit("/", 1)[-1] == name:
+                figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
+                caption = figure.find(".//figcaption") if figure is not None else None
+                if caption is not None and clean_line(caption.text_content()):
+                    return Image(url=image.url, caption=clean_line(caption.text_content()))
+        return image
 
     def author_texts(self, page: ParsedPage) -> list[str]:
         """Authors from JSON-LD or meta, less any name the page itself labels as its editor (some CMSs put the
@@ -141,6 +173,15 @@ class GenericRules(SiteRules):
                 names.append(match["name"])
         return names
 
+
+
+def _following(el: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after ``el`` in document order (its descendants first)."""
+    yield from el.iterdescendants()
+    for ancestor in [el, *el.iterancestors()]:
+        for sibling in ancestor.itersiblings():
+            yield sibling
+            yield from sibling.iterdescendants()
 
 
 def _is_prose(line: str) -> bool:
