@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -15,24 +14,12 @@ import pytest
 from scrapy.settings import Settings
 
 from newsbot.extensions import LogLevelFloor
-from newsbot.fixtures import crawl
 from newsbot.replay import CaseError, find_cases
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, crawl, scrapy
 
 CASE = FIXTURES / "generic/republisher-translated-putin-korut"
 EXPECTED = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
-
-
-def scrapy(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}, check=False)
-
-
-def test_scrapy_list_shows_generic():
-    result = scrapy("list")
-    assert result.returncode == 0, result.stderr
-    assert "generic" in result.stdout.split()
 
 
 @pytest.fixture
@@ -93,7 +80,8 @@ def test_a_request_no_fixture_answers_fails_loudly(tmp_path):
     (case / "case.json").write_text(json.dumps(
         {"url": "https://example.com/asked", "responses": {"https://example.com/other": {"file": "page.html"}}}
     ))
-    code, records, log = crawl("generic", {"replay": str(case)})
+    code, records, log = crawl("generic", {"replay": str(case)},
+                               expect_errors=["no fixture answers https://example.com/asked"])
     assert code != 0
     assert records == []
     assert "no fixture answers https://example.com/asked" in log
