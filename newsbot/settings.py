@@ -68,6 +68,9 @@ ITEM_PIPELINES = {
     "newsbot.distributed.RedisItemsPipeline": 900,
 }
 EXTENSIONS = {
+    # Built first, so that it counts what the others log while they are built.
+    "scrapy.extensions.logcount.LogCount": None,
+    "newsbot.extensions.LogCount": -100,
     "newsbot.extensions.WarmUp": 0,
     "newsbot.extensions.LogLevelFloor": 0,
     "scrapy.extensions.logstats.LogStats": None,

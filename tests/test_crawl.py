@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from scrapy.settings import Settings
 from newsbot.extensions import LogLevelFloor
 from newsbot.replay import CaseError, find_cases
 
-from .conftest import FIXTURES, ROOT, crawl, scrapy
+from .conftest import FIXTURES, ROOT, crawl, crawl_stats, scrapy
 
 CASE = FIXTURES / "generic/republisher-translated-putin-korut"
 EXPECTED = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
@@ -82,10 +83,13 @@ def test_a_request_no_fixture_answers_fails_loudly(tmp_path):
     ))
     code, records, log = crawl("generic", {"replay": str(case)},
                                expect_errors=["no fixture answers https://example.com/asked"])
-    assert code != 0
+    assert code == 1
     assert records == []
-    assert "no fixture answers https://example.com/asked" in log
+    # Logged once, by the spider that asked for it (not also by the replay middleware).
+    [line] = [line for line in log.splitlines() if "no fixture answers https://example.com/asked" in line]
+    assert "ERROR: dropped https://example.com/asked: not-in-fixtures: replay: no fixture answers" in line
     assert "'replay/unanswered': 1" in log
+    assert log.splitlines()[-1] == "scrapy crawl: failed: 1 replayed request had no fixture (replay/unanswered)"
 
 
 def test_a_page_that_is_not_an_article_is_dropped_counted_and_logged(tmp_path):
@@ -99,6 +103,12 @@ def test_a_page_that_is_not_an_article_is_dropped_counted_and_logged(tmp_path):
     assert records == []
     assert "dropped https://example.com/doc: not-html" in log
     assert "'newsbot/dropped/not-html': 1" in log
+    # The log counts match the log: every line from the crawler's start ("Enabled extensions") to the dump.
+    counted = log[log.index("[scrapy.middleware] INFO: Enabled extensions"):log.index("Dumping Scrapy stats")]
+    stats = crawl_stats(log)
+    for level in ("INFO", "WARNING"):
+        assert stats[f"log_count/{level}"] == len(re.findall(rf"^\S+ \S+ \[[^]]+\] {level}: ", counted, re.M)), level
+    assert stats["log_count/WARNING"] == 1 and stats["log_count/INFO"] >= 9
 
 
 def test_crawl_without_a_start_point_is_a_usage_error():
