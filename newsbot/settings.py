@@ -83,6 +83,8 @@ EXTENSIONS = {
 NEWSBOT_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.exporters).
+FEED_EXPORTERS = {"csv": "newsbot.exporters.ArticleCsvExporter", "xml": "newsbot.exporters.ArticleXmlExporter"}
 # Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per
 # site and crawl day. Set FEEDS to send records elsewhere instead.
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import UTC, datetime
 
+import lxml.etree
 import pytest
 
 from . import offline
@@ -156,3 +158,35 @@ def test_replaying_the_same_cases_twice_writes_each_record_once(tmp_path):
     urls = [json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()]
     assert sorted(urls) == TRIBUN_URLS
     assert re.search(r"'newsbot/discovery/seen': 6\b", result.stderr), result.stderr[-3000:]
+
+
+# Feeds other than JSON ------------------------------------------------------------------------------------------
+def readable(name: str, value: object) -> str:
+    """What a CSV or XML cell of a field must say: what the JSON record holds, readably."""
+    if value is None:
+        return ""
+    if name in ("authors", "editors"):
+        return "; ".join(person["name"] for person in value)  # type: ignore[attr-defined]
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def test_csv_and_xml_feeds_have_readable_cells_in_the_record_s_field_order(tmp_path):
+    csv_path, xml_path = tmp_path / "out.csv", tmp_path / "out.xml"
+    code, records, log = crawl("tribun", {"replay": str(FIXTURES / "tribun")},
+                               extra=["-O", str(csv_path), "-O", str(xml_path)])
+    assert code == 0 and len(records) == 6, log[-3000:]
+    fields = list(records[0])
+    with csv_path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == fields
+    items = lxml.etree.parse(str(xml_path)).getroot().findall("item")
+    assert len(rows) - 1 == len(items) == len(records)
+    for record, row, item in zip(records, rows[1:], items, strict=True):
+        want = [readable(name, record[name]) for name in fields]
+        assert row == want
+        assert [child.tag for child in item] == fields
+        assert [child.text or "" for child in item] == want
+    several = next(r for r in records if len(r["authors"]) > 1)
+    assert "; " in readable("authors", several["authors"]) and "Person(" not in csv_path.read_text(encoding="utf-8")
