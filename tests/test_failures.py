@@ -6,13 +6,17 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import lxml.etree
 import pytest
 
 from . import offline
-from .conftest import ALL_CASES, FIXTURES, crawl, crawl_stats, scrapy
+from .conftest import ALL_CASES, FIXTURES, ROOT, SCRAPY_ENV, crawl, crawl_stats, scrapy
 
 TRIBUN_CASE = FIXTURES / "tribun" / "id-url-2026"
 TRIBUN_URL = json.loads((TRIBUN_CASE / "case.json").read_text(encoding="utf-8"))["url"]
@@ -190,3 +194,42 @@ def test_csv_and_xml_feeds_have_readable_cells_in_the_record_s_field_order(tmp_p
         assert [child.text or "" for child in item] == want
     several = next(r for r in records if len(r["authors"]) > 1)
     assert "; " in readable("authors", several["authors"]) and "Person(" not in csv_path.read_text(encoding="utf-8")
+
+
+# newsbot-fixtures -------------------------------------------------------------------------------------------------
+def fixtures_tool(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``newsbot-fixtures`` script, as a user runs it."""
+    script = Path(sys.executable).with_name("newsbot-fixtures")
+    return subprocess.run([str(script), *args], cwd=ROOT, env=SCRAPY_ENV, capture_output=True, text=True,
+                          check=False, timeout=300)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["diff", "/nonexistent"], "newsbot-fixtures: error: /nonexistent: no such fixture directory"),
+    (["expect", "--site", "nosuch", "fixtures/tribun"], "newsbot-fixtures expect: error: argument --site: invalid "
+                                                        "choice: 'nosuch'"),
+    (["record", "nosuch", "/tmp/x", "https://example.com/"], "newsbot-fixtures record: error: argument site: "
+                                                             "invalid choice: 'nosuch'"),
+    (["diff", "--site", "bisnis", str(TRIBUN_CASE)], "is a tribun case (it is in a tribun folder), not bisnis"),
+], ids=["missing-folder", "unknown-site", "record-unknown-site", "site-mismatch"])
+def test_fixtures_tool_usage_errors_are_one_line(args, message):
+    result = fixtures_tool(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert message in line, line
+
+
+def test_expect_outside_a_site_folder_needs_the_site(tmp_path):
+    case = tmp_path / "cases" / TRIBUN_CASE.name
+    shutil.copytree(TRIBUN_CASE, case)
+    (case / "expected.json").write_text("{}", encoding="utf-8")
+    refused = fixtures_tool("expect", str(case))
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert line == (f"newsbot-fixtures: error: {case}: cannot tell its site (it is not in a fixtures/<site>/ "
+                    "folder); give --site bisnis|faktual|generic|sindonews|tribun (see newsbot-fixtures --help)")
+    assert (case / "expected.json").read_text(encoding="utf-8") == "{}", "a refused expect wrote expected.json"
+    done = fixtures_tool("expect", "--site", "tribun", str(case))
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    assert written == json.loads((TRIBUN_CASE / "expected.json").read_text(encoding="utf-8"))
