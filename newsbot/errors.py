@@ -60,3 +60,8 @@ class Paywalled(Rejected):
     """A paywalled article with no visible text at all: nothing to write until it is read with access."""
 
     reason = "paywalled"
+
+
+class MissingUrl(ValueError):
+    """Not a rejection of a page but a caller's mistake: the core was given no URL for the page. It needs
+    one: it resolves the page's links against it and it is the record's ``url``."""

@@ -21,7 +21,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
 
 from newsbot import __version__
-from newsbot.errors import BodyTooShort, NotAnArticle, Paywalled
+from newsbot.errors import BodyTooShort, MissingUrl, NotAnArticle, Paywalled
 from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
 from newsbot.page import ParsedPage
@@ -80,6 +80,8 @@ def build_article(
     downloaded: datetime | None = None,
 ) -> Article:
     """Build the record from page 1 (metadata) and ``body_pages`` (the text, in order; page 1 if empty)."""
+    if not (url or first.url):
+        raise MissingUrl(f"build_article needs the page's URL (url={url!r}, first.url={first.url!r})")
     if not rules.has_body(first):
         raise NotAnArticle(f"no article body ({', '.join(rules.body_selectors)}) on {first.url}")
     headline = rules.headline(first)
@@ -139,6 +141,8 @@ def extract_article(
     body: bytes | str, url: str, rules: SiteRules, content_type: str | None = None
 ) -> Article:
     """One-page convenience: parse ``body`` and build its record."""
+    if not isinstance(url, str) or not url:
+        raise MissingUrl(f"extract_article needs the page's URL as its second argument, got {url!r}")
     return build_article(parse_page(body, url, content_type), rules, url=url)
 
 
