@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -233,3 +234,17 @@ def test_expect_outside_a_site_folder_needs_the_site(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads((case / "expected.json").read_text(encoding="utf-8"))
     assert written == json.loads((TRIBUN_CASE / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_a_utf16_page_is_replayed_into_its_record(tmp_path):
+    source = FIXTURES / "generic" / "republisher-translated-putin-korut"
+    case = tmp_path / "generic" / "utf-16"
+    shutil.copytree(source, case)
+    page = case / "page.html"
+    page.write_bytes(codecs.BOM_UTF16_LE + page.read_text(encoding="utf-8").encode("utf-16-le"))
+    code, records, log = crawl("generic", {"replay": str(case)})
+    assert code == 0, log[-3000:]
+    expected = json.loads((source / "expected.json").read_text(encoding="utf-8"))
+    [record] = records
+    record.pop("metadata"), expected.pop("metadata")
+    assert record == expected
