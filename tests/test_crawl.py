@@ -16,8 +16,9 @@ from scrapy.settings import Settings
 
 from newsbot.extensions import LogLevelFloor
 from newsbot.replay import CaseError, find_cases
+from newsbot.sites import RULES
 
-from .conftest import FIXTURES, ROOT, crawl, crawl_stats, scrapy
+from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, crawl_stats, scrapy
 
 CASE = FIXTURES / "generic/republisher-translated-putin-korut"
 EXPECTED = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
@@ -194,3 +195,17 @@ def test_log_level_floor_leaves_a_process_s_own_logging_alone(scrapy_logging) ->
     logging.root.setLevel(logging.NOTSET)
     LogLevelFloor().spider_opened()
     assert logging.root.level == logging.NOTSET
+
+
+def test_make_demo_crawls_every_site_without_an_error_into_the_sites_folders(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "newsbot.demo", str(tmp_path)], cwd=ROOT, env=SCRAPY_ENV,
+                            capture_output=True, text=True, check=False, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for site in RULES:
+        folder = tmp_path / site
+        assert_clean_log((folder / "demo.log").read_text(encoding="utf-8"))
+        records = (folder / "demo.jsonl").read_text(encoding="utf-8").splitlines()
+        assert records and all(json.loads(line)["site"] == site for line in records)
+        assert re.search(rf"^{site} .* ok *$", result.stdout, re.M), result.stdout
+    # One layout: everything of a site in output/<site>/, as a crawl writes it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RULES)
