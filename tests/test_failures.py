@@ -10,7 +10,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.etree
@@ -248,3 +250,40 @@ def test_a_utf16_page_is_replayed_into_its_record(tmp_path):
     [record] = records
     record.pop("metadata"), expected.pop("metadata")
     assert record == expected
+
+
+@pytest.fixture
+def site_without_robots_answer():
+    """A server on 127.0.0.1 that serves the generic fixture page but drops the connection when asked for
+    robots.txt, as a broken server or a proxy does."""
+    page = (FIXTURES / "generic" / "republisher-translated-putin-korut" / "page.html").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/robots.txt":
+                self.close_connection = True  # no answer at all
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=UTF-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_robots_txt_that_cannot_be_fetched_is_one_warning_not_a_traceback(site_without_robots_answer):
+    url = f"{site_without_robots_answer}/berita/rusia-korea-utara"
+    code, records, log = crawl("generic", {"url": url}, extra=QUICK)
+    assert code == 0 and [r["url"] for r in records] == [url], log[-3000:]
+    [warning] = [line for line in log.splitlines() if "robots.txt" in line and "WARNING" in line]
+    assert "WARNING: robots.txt of 127.0.0.1 not fetched (" in warning and "its rules cannot be applied" in warning
