@@ -52,7 +52,7 @@ class _ReadableCells:
     def __init__(self, file: Any, **kwargs: Any) -> None:
         if kwargs.get("fields_to_export") is None:
             kwargs["fields_to_export"] = ARTICLE_FIELDS
-        super().__init__(file, **kwargs)  # type: ignore[call-arg]
+        super().__init__(file, **kwargs)
 
     def serialize_field(self, field: Mapping[str, Any], name: str, value: Any) -> Any:
         return cell(name, value)

@@ -129,8 +129,10 @@ def test_a_file_url_is_dropped_as_unsafe_and_the_crawl_fails():
     assert last_line(log) == "scrapy crawl: failed: nothing written, every request failed: unsafe-url 1"
 
 
-def test_an_unreachable_redis_stops_the_worker_with_one_line():
-    code, records, log = crawl("sindonews", {}, extra=["-s", "REDIS_URL=redis://127.0.0.1:1/0"])
+# Scrapy runs a crawl as an asyncio task, or as a Twisted Deferred when FORCE_CRAWLER_PROCESS is set.
+@pytest.mark.parametrize("process", [[], ["-s", "FORCE_CRAWLER_PROCESS=True"]], ids=["asyncio", "twisted"])
+def test_an_unreachable_redis_stops_the_worker_with_one_line(process):
+    code, records, log = crawl("sindonews", {}, extra=["-s", "REDIS_URL=redis://127.0.0.1:1/0", *process])
     assert code == 1 and records == []
     assert last_line(log).startswith("scrapy crawl: failed: sindonews: cannot reach Redis at redis://127.0.0.1:1/0: ")
     seed = scrapy("seed", "sindonews", "-s", "REDIS_URL=redis://127.0.0.1:1/0")
@@ -173,7 +175,7 @@ def readable(name: str, value: object) -> str:
     if value is None:
         return ""
     if name in ("authors", "editors"):
-        return "; ".join(person["name"] for person in value)  # type: ignore[attr-defined]
+        return "; ".join(person["name"] for person in value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)

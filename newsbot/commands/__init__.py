@@ -42,7 +42,7 @@ class OneLineErrors:
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         with self.reported():
-            super().process_options(args, opts)  # type: ignore[misc]
+            super().process_options(args, opts)
             self.check_options(args, opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

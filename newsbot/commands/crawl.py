@@ -78,8 +78,9 @@ def _start_failures(started: Any) -> list[BaseException]:
     caught: list[BaseException] = []
     if isinstance(started, asyncio.Future):
         def done(task: asyncio.Future[Any]) -> None:
-            if not task.cancelled() and task.exception() is not None:
-                caught.append(task.exception())  # type: ignore[arg-type]
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                caught.append(error)
         started.add_done_callback(done)
     elif started is not None:  # a Twisted Deferred (CrawlerProcess with a non-asyncio reactor)
         started.addErrback(lambda f: caught.append(f.value))

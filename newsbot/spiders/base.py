@@ -134,11 +134,10 @@ class ArticleSpider(scrapy.Spider):
     @classmethod
     def arguments_help(cls) -> str:
         """One line per argument, as ``scrapy crawl <site> -a help=true`` prints them."""
-        width = max(map(len, cls.arguments)) + 1
+        rows = [(f"{name}={text.partition(': ')[0]}", text.partition(": ")[2]) for name, text in cls.arguments.items()]
+        width = max(len(usage) for usage, _ in rows)
         lines = [f"scrapy crawl {cls.name}: {cls.describe()}", "arguments (-a NAME=VALUE):"]
-        for name, text in cls.arguments.items():
-            value, _, meaning = text.partition(": ")
-            lines.append(f"  {name + '=' + value:<{width + 12}} {meaning}")
+        lines += [f"  {usage:<{width}}  {meaning}" for usage, meaning in rows]
         return "\n".join(lines)
 
     def _unknown_arguments(self, unknown: dict[str, Any]) -> str:
@@ -251,9 +250,7 @@ class ArticleSpider(scrapy.Spider):
             self._nothing_to_replay()
             return
         for url in self.start_urls_for_run():
-            key = self.rules.article_key(url)
-            if not self.url and not self.refresh and self.seen is not None and key in self.seen:
-                # Replayed cases are articles like any other: one written by an earlier run is not written again.
+            if self._replayed_before(url):
                 self.crawler.stats.inc_value("newsbot/discovery/seen")
                 continue
             # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
@@ -264,9 +261,15 @@ class ArticleSpider(scrapy.Spider):
             return [case.url for case in self.cases]
         return [self.url] if self.url else []
 
+    def _replayed_before(self, url: str) -> bool:
+        # Replayed cases are articles like any other: one an earlier run wrote is not written again. A URL
+        # the user names (-a url) is fetched whatever the seen-store says, replayed or not.
+        return (self.replay is not None and self.url is None and not self.refresh and self.seen is not None
+                and self.rules.article_key(url) in self.seen)
+
     def _nothing_to_replay(self) -> None:
-        sites = sorted({case.site for case in find_cases(self.replay) if case.kind == "article"}) \
-            if self.replay is not None else []
+        assert self.replay is not None
+        sites = sorted({case.site for case in find_cases(self.replay) if case.kind == "article"})
         found = f"its article cases are {', '.join(sites)} cases" if sites else "it holds no article case"
         self.logger.warning("replay: nothing to replay for %s under %s (%s); give a folder of %s cases, "
                             "e.g. fixtures/%s", self.name, self.replay, found, self.name, self.name)
