@@ -53,6 +53,7 @@ def last_line(output: str) -> str:
     (["crawl", "nosuch"], "unknown spider 'nosuch'; the spiders are bisnis, faktual, generic, sindonews, tribun"),
     (["crawl"], "give one spider: bisnis, faktual, generic, sindonews, tribun"),
     (["crawl", "tribun", "-s", "DOWNLOAD_DELAY=abc"], "-s DOWNLOAD_DELAY=abc: DOWNLOAD_DELAY takes a number"),
+    (["crawl", "tribun", "-s", "RETRY_TIMES=three"], "RETRY_TIMES takes a number (its default is 3)"),
     (["crawl", "tribun", "-s", "NEWSBOT_REDIS_ITEMS=maybe"], "NEWSBOT_REDIS_ITEMS takes true or false"),
     (["crawl", "tribun", "-s", "REDIS_URL=http://127.0.0.1:1/"], "REDIS_URL=http://127.0.0.1:1/: Redis URL must"),
     (["crawl", "tribun", "-L", "LOUD"], "log level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
@@ -114,8 +115,10 @@ def test_one_article_with_no_network_fails_with_exit_code_1():
 
 
 def test_an_unreachable_local_server_is_reported_like_a_missing_network():
-    # A literal address needs no DNS: nothing listens on port 1, the connection is refused.
-    code, records, log = crawl("generic", {"url": "http://127.0.0.1:1/berita/1"}, extra=QUICK,
+    # A literal address needs no DNS: nothing listens on port 1, the connection is refused. (A fractional
+    # DOWNLOAD_TIMEOUT is a valid value although Scrapy's default is a whole number.)
+    code, records, log = crawl("generic", {"url": "http://127.0.0.1:1/berita/1"},
+                               extra=[*QUICK, "-s", "DOWNLOAD_TIMEOUT=2.5"],
                                expect_errors=["ERROR: cannot reach 127.0.0.1: Connection was refused"])
     assert code == 1 and records == []
     assert "cannot reach 127.0.0.1 (Connection was refused" in last_line(log)

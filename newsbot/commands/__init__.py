@@ -110,7 +110,9 @@ def check_settings(settings: BaseSettings, given: list[str]) -> None:
 
 _KINDS: dict[type, tuple[Any, str]] = {
     bool: (BaseSettings.getbool, "true or false"),
-    int: (BaseSettings.getint, "a whole number"),
+    # Scrapy writes some settings it reads as floats with a whole default (DOWNLOAD_TIMEOUT = 180): any
+    # number is accepted for them, only a non-number is refused.
+    int: (BaseSettings.getfloat, "a number"),
     float: (BaseSettings.getfloat, "a number"),
     dict: (BaseSettings.getdict, "a JSON object"),
 }
