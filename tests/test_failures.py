@@ -52,6 +52,7 @@ def last_line(output: str) -> str:
      "is not in the fixtures: no case under fixtures/tribun starts from it"),
     (["crawl", "nosuch"], "unknown spider 'nosuch'; the spiders are bisnis, faktual, generic, sindonews, tribun"),
     (["crawl"], "give one spider: bisnis, faktual, generic, sindonews, tribun"),
+    (["crawl", "tribun", "--limit=5"], "unknown option --limit=5 (scrapy crawl --help lists the options)"),
     (["crawl", "tribun", "-s", "DOWNLOAD_DELAY=abc"], "-s DOWNLOAD_DELAY=abc: DOWNLOAD_DELAY takes a number"),
     (["crawl", "tribun", "-s", "RETRY_TIMES=three"], "RETRY_TIMES takes a number (its default is 3)"),
     (["crawl", "tribun", "-s", "NEWSBOT_REDIS_ITEMS=maybe"], "NEWSBOT_REDIS_ITEMS takes true or false"),
