@@ -61,6 +61,7 @@ def last_line(output: str) -> str:
     (["seed", "tribun", "-a", "limit=5", "-s", "REDIS_URL=redis://127.0.0.1:1/0"],
      "unknown argument limit; scrapy seed takes since, until, url"),
     (["seed", "tribun"], "set -s REDIS_URL=redis://host:port/db (or NEWSBOT_REDIS_URL)"),
+    (["seed", "tribun", "--rest"], "unknown option --rest (scrapy seed --help lists the options)"),
     (["seed", "tribun", "-a", "since=today", "-s", "REDIS_URL=redis://127.0.0.1:1/0"],
      "since='today' is not a date; use YYYY-MM-DD"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")

@@ -43,6 +43,10 @@ class OneLineErrors:
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         with self.reported():
             super().process_options(args, opts)
+            # Scrapy parses the options it knows and leaves the rest among the positional arguments.
+            unknown = [arg for arg in args if arg.startswith("-")]
+            if unknown:
+                raise UsageError(f"unknown option {unknown[0]} (scrapy {self.command_name} --help lists the options)")
             self.check_options(args, opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -39,10 +39,6 @@ class Command(OneLineErrors, ScrapyCrawlCommand):
         assert self.settings is not None
         loader = get_spider_loader(self.settings)
         names = sorted(loader.list())
-        # Scrapy parses known options only and leaves the rest among the arguments.
-        unknown = [arg for arg in args if arg.startswith("-")]
-        if unknown:
-            raise UsageError(f"unknown option {unknown[0]} (scrapy crawl --help lists the options)")
         if len(args) != 1:
             raise UsageError(f"give one spider: {', '.join(names)}")
         if args[0] not in names:
