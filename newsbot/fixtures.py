@@ -77,10 +77,11 @@ def site_of(case: Case, site: str | None = None) -> str:
                     f"give --site {'|'.join(sorted(RULES))}")
 
 
-def replay(case: Case, site: str | None = None) -> dict[str, Any] | None:
-    """Replay one case through its site's spider; its record, or None if it produced none."""
-    _, records, _ = crawl(site or spider_for(case), {"replay": str(case.directory)})
-    return record_for(case, records)
+def replay(case: Case, site: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """Replay one case through its site's spider: its record (None if it produced none) and, if the crawl
+    failed (a response the case does not hold, say), the crawl's last line, which says why."""
+    code, records, log = crawl(site or spider_for(case), {"replay": str(case.directory)})
+    return record_for(case, records), (log.rstrip().rpartition("\n")[2] if code else None)
 
 
 def record_for(case: Case, records: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -152,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
     failures = 0
     for case, site in cases:
-        record = replay(case, site)
-        if record is None:
-            print(f"{case.directory}: no record (see `scrapy crawl {site} -a replay={case.directory}`)")
+        record, failed = replay(case, site)
+        if record is None or failed:
+            # An incomplete case may still give a record, which is not the one its page would give.
+            print(f"{case.directory}: {failed or 'no record'} (see `scrapy crawl {site} -a replay={case.directory}`)")
             failures += 1
         elif args.command == "diff":
             expected_path = case.directory / EXPECTED_FILE

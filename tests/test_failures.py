@@ -294,3 +294,17 @@ def test_a_robots_txt_that_cannot_be_fetched_is_one_warning_not_a_traceback(site
     assert code == 0 and [r["url"] for r in records] == [url], log[-3000:]
     [warning] = [line for line in log.splitlines() if "robots.txt" in line and "WARNING" in line]
     assert "WARNING: robots.txt of 127.0.0.1 not fetched (" in warning and "its rules cannot be applied" in warning
+
+
+def test_expect_refuses_a_case_whose_replay_fails(tmp_path):
+    # A multi-page case that lost its "whole article" page: the replay asks for pages no file answers.
+    case = tmp_path / "tribun" / "three-page-all"
+    shutil.copytree(FIXTURES / "tribun" / "three-page-all", case)
+    data = json.loads((case / "case.json").read_text(encoding="utf-8"))
+    data["responses"] = {url: spec for url, spec in data["responses"].items() if not url.endswith("?page=all")}
+    (case / "case.json").write_text(json.dumps(data), encoding="utf-8")
+    before = (case / "expected.json").read_bytes()
+    result = fixtures_tool("expect", str(case))
+    assert result.returncode == 1
+    assert f"{case}: scrapy crawl: failed: " in result.stdout and "replayed requests had no fixture" in result.stdout
+    assert (case / "expected.json").read_bytes() == before
