@@ -1,9 +1,16 @@
-"""``make demo``: run every site's spider offline on the bundled fixtures into ``output/<site>.jsonl`` and
-print a per-site summary.
+"""``make demo``: run every site's spider offline on the bundled fixtures and print a per-site summary.
 
 A site with listings is crawled the way a live crawl runs: discovery starts from its sitemaps, feeds and
 index pages (answered by its listing case) and fetches the articles they name. The generic spider has no
-listings and replays its article cases directly."""
+listings and replays its article cases directly.
+
+Everything of a site goes to ``output/<site>/``, where its crawls write too: the demo's records to
+``demo.jsonl``, its dropped pages to ``demo-dropped.jsonl`` and its log to ``demo.log``. They are
+rewritten on every run, without a seen-store, so that the demo shows the whole crawl each time and never
+changes what a real crawl (``<date>.jsonl``, ``seen.sqlite``) has written or will fetch.
+
+    python -m newsbot.demo [OUTPUT]      (default: the project's output/)
+"""
 
 from __future__ import annotations
 
@@ -18,16 +25,17 @@ from newsbot.sites import RULES, get_rules
 
 
 def run(fixtures: Path, output: Path) -> int:
-    output.mkdir(parents=True, exist_ok=True)
     rows, failed = [], False
     for site in sorted(RULES):
         folder = fixtures / site
         if not folder.is_dir():
             continue
-        out = output / f"{site}.jsonl"
-        log = output / f"{site}.log"
-        dropped_file = output / f"{site}.dropped.jsonl"
+        (output / site).mkdir(parents=True, exist_ok=True)
+        out = output / site / "demo.jsonl"
+        log = output / site / "demo.log"
+        dropped_file = output / site / "demo-dropped.jsonl"
         dropped_file.unlink(missing_ok=True)
+        log.unlink(missing_ok=True)
         cases = find_cases(folder)
         discover = get_rules(site).discovers and any(case.kind == "listing" for case in cases)
         # No seen-store: the demo shows the whole crawl every time it is run.
@@ -52,11 +60,11 @@ def run(fixtures: Path, output: Path) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     for row in (header, *rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=False)))
-    print(f"\nrecords: {output}/<site>.jsonl   dropped pages: {output}/<site>.dropped.jsonl   "
-          f"logs: {output}/<site>.log")
+    print(f"\nrecords: {output}/<site>/demo.jsonl   dropped pages: {output}/<site>/demo-dropped.jsonl   "
+          f"logs: {output}/<site>/demo.log")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
-    sys.exit(run(root / "fixtures", root / "output"))
+    sys.exit(run(root / "fixtures", Path(sys.argv[1]) if len(sys.argv) > 1 else root / "output"))

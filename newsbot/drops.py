@@ -25,6 +25,8 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newsbot.middlewares import HostUnreachable
+
 logger = logging.getLogger(__name__)
 
 # Sent by a spider for a page it gives up on: page_dropped(url=..., reason=..., detail=...).
@@ -39,6 +41,12 @@ class Dropped(DropItem):
         self.reason = reason
 
 
+# The reasons of pages that were never read: their request failed (after the retries) or was refused. A crawl
+# whose every page ended so wrote nothing because it could not, not because nothing was new.
+FETCH_REASONS = frozenset({"http-error", "fetch-failed", "truncated", "too-large", "redirect-loop", "off-site",
+                           "robots", "unsafe-url", "not-in-fixtures", "ignored"})
+
+
 def failure_reason(failure: Failure) -> tuple[str, str]:
     """(reason, detail) for a request that failed for good (after retries)."""
     error = failure.value
@@ -49,6 +57,8 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         return "too-large", message
     if isinstance(error, ResponseDataLossError):
         return "truncated", message
+    if isinstance(error, HostUnreachable):
+        return "fetch-failed", message
     if isinstance(error, IgnoreRequest):
         for marker, reason in (("robots.txt", "robots"), ("offsite", "off-site"), ("max redirections", "redirect-loop"),
                                ("unsafe URL", "unsafe-url"), ("replay:", "not-in-fixtures")):

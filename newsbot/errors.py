@@ -67,3 +67,8 @@ class ExtractionError(Rejected):
     exception's type and message, so the crawl goes on and the article is accounted for."""
 
     reason = "extraction-error"
+
+
+class MissingUrl(ValueError):
+    """Not a rejection of a page but a caller's mistake: the core was given no URL for the page. It needs
+    one: it resolves the page's links against it and it is the record's ``url``."""

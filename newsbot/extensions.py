@@ -15,7 +15,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
-from scrapy.utils.log import get_scrapy_root_handler
+from scrapy.utils.log import LogCounterHandler, get_scrapy_root_handler
 
 from newsbot.language import warm_up
 
@@ -75,6 +75,35 @@ class LogLevelFloor:
         scrapy_logger = logging.getLogger("scrapy")
         if scrapy_logger.level < handler.level:
             scrapy_logger.setLevel(handler.level)
+
+
+class LogCount:
+    """Counts the crawl's log lines by level (``log_count/<LEVEL>``), from the moment its extensions are built
+    to the stats dump: the counts match the log.
+
+    Scrapy's own LogCount (replaced in settings) counts between ``spider_opened`` and ``spider_closed`` only,
+    which leaves out every line logged while the crawl starts (enabled components, overridden settings, an
+    extension's warning, "Spider opened") and closes (the last progress line, the feed stored): a replay
+    logged a screen of INFO lines under ``log_count/INFO: 1``. Only the lines logged before the crawler
+    builds its extensions (Scrapy's version banner, the add-ons) and after the dump are not counted.
+    LogLevelFloor is untouched: records below ``LOG_LEVEL`` are still never made, so not counted either.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.handler: LogCounterHandler | None = LogCounterHandler(crawler, level=crawler.settings.get("LOG_LEVEL"))
+        logging.root.addHandler(self.handler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LogCount:
+        ext = cls(crawler)
+        # The stats are dumped while the spider closes; the engine stops after that.
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    def engine_stopped(self) -> None:
+        if self.handler is not None:
+            logging.root.removeHandler(self.handler)
+            self.handler = None
 
 
 def feed_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from newsbot import __version__
-from newsbot.errors import BodyTooShort, ExtractionError, NotAnArticle, Paywalled, Rejected
+from newsbot.errors import BodyTooShort, ExtractionError, MissingUrl, NotAnArticle, Paywalled, Rejected
 from newsbot.items import Article, Metadata, Person
 from newsbot.language import detect_language
 from newsbot.maintext import element_lines, page_lines
@@ -44,7 +44,7 @@ def typed_failures(function: Callable[_P, _R]) -> Callable[_P, _R]:
     def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return function(*args, **kwargs)
-        except Rejected:
+        except (Rejected, MissingUrl):  # a judgement on the page, or the caller's mistake: not a bug in here
             raise
         except Exception as exc:
             logger.debug("%s failed", function.__name__, exc_info=True)
@@ -85,6 +85,8 @@ def build_article(
     downloaded: datetime | None = None,
 ) -> Article:
     """Build the record from page 1 (metadata) and ``body_pages`` (the text, in order; page 1 if empty)."""
+    if not (url or first.url):
+        raise MissingUrl(f"build_article needs the page's URL (url={url!r}, first.url={first.url!r})")
     if not rules.has_body(first):
         raise NotAnArticle(f"no article body ({', '.join(rules.body_selectors)}) on {first.url}")
     headline = rules.headline(first)
@@ -147,6 +149,8 @@ def extract_article(
     body: bytes | str, url: str, rules: SiteRules, content_type: str | None = None
 ) -> Article:
     """One-page convenience: parse ``body`` and build its record."""
+    if not isinstance(url, str) or not url:
+        raise MissingUrl(f"extract_article needs the page's URL as its second argument, got {url!r}")
     return build_article(parse_page(body, url, content_type), rules, url=url)
 
 

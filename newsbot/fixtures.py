@@ -1,11 +1,15 @@
 """Make and refresh fixture cases.
 
-    newsbot-fixtures record <site> <case-dir> <url>   fetch a live article (all its pages) into a new case
-    newsbot-fixtures expect <path>...                  (re)write expected.json of every case under <path>
-    newsbot-fixtures diff <path>...                    show how current output differs from expected.json
+    newsbot-fixtures record <site> <case-dir> <url>       fetch a live article (all its pages) into a new case
+    newsbot-fixtures expect [--site S] <path>...           (re)write expected.json of every case under <path>
+    newsbot-fixtures diff [--site S] <path>...             show how current output differs from expected.json
 
+A case's site is the folder it is in (``fixtures/<site>/<case>/``); a case anywhere else needs ``--site``.
 ``expected.json`` written by ``record``/``expect`` is the current output: review it by hand before you
 commit it, since a case is only worth what its expected record is.
+
+Exit code 0: done (diff: no difference); 1: a case produced no record (diff: or differs); 2: a usage error
+(a missing folder, a broken case, a case whose site cannot be told), reported in one line.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from newsbot.replay import EXPECTED_FILE, Case, find_cases
+from newsbot.replay import EXPECTED_FILE, Case, CaseError, find_cases
 from newsbot.sites import RULES
 from newsbot.urls import strip_tracking
 
@@ -61,10 +65,23 @@ def spider_for(case: Case) -> str:
     return case.site if case.site in RULES else "generic"
 
 
-def replay(case: Case) -> dict[str, Any] | None:
-    """Replay one case through its site's spider; its record, or None if it produced none."""
-    _, records, _ = crawl(spider_for(case), {"replay": str(case.directory)})
-    return record_for(case, records)
+def site_of(case: Case, site: str | None = None) -> str:
+    """The site whose spider replays ``case``: the folder it is in, else ``site`` (``--site``)."""
+    if case.site in RULES:
+        if site and site != case.site:
+            raise CaseError(f"{case.directory} is a {case.site} case (it is in a {case.site} folder), not {site}")
+        return case.site
+    if site:
+        return site
+    raise CaseError(f"{case.directory}: cannot tell its site (it is not in a fixtures/<site>/ folder); "
+                    f"give --site {'|'.join(sorted(RULES))}")
+
+
+def replay(case: Case, site: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """Replay one case through its site's spider: its record (None if it produced none) and, if the crawl
+    failed (a response the case does not hold, say), the crawl's last line, which says why."""
+    code, records, log = crawl(site or spider_for(case), {"replay": str(case.directory)})
+    return record_for(case, records), (log.rstrip().rpartition("\n")[2] if code else None)
 
 
 def record_for(case: Case, records: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -100,16 +117,22 @@ def field_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[
     return problems
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as scrapy's commands give, instead of argparse's usage banner.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="newsbot-fixtures", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="newsbot-fixtures", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rec = sub.add_parser("record", help="fetch a live article into a new case directory")
     rec.add_argument("site", choices=sorted(RULES))
     rec.add_argument("case_dir", type=Path)
     rec.add_argument("url")
     for name in ("expect", "diff"):
         p = sub.add_parser(name, help=f"{name} every case under the given paths")
+        p.add_argument("--site", choices=sorted(RULES), help="the site of cases outside a fixtures/<site>/ folder")
         p.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
@@ -120,15 +143,20 @@ def main(argv: list[str] | None = None) -> int:
         if code != 0 or not (args.case_dir / "case.json").exists():
             print(log, file=sys.stderr)
             return 1
-        cases = [Case.load(args.case_dir)]
+        cases = [(Case.load(args.case_dir), args.site)]
     else:
-        cases = [case for path in args.paths for case in find_cases(path) if case.kind == "article"]
+        try:
+            found = [case for path in args.paths for case in find_cases(path) if case.kind == "article"]
+            cases = [(case, site_of(case, args.site)) for case in found]
+        except CaseError as exc:
+            parser.error(str(exc))
 
     failures = 0
-    for case in cases:
-        record = replay(case)
-        if record is None:
-            print(f"{case.directory}: no record (see `scrapy crawl {spider_for(case)} -a replay={case.directory}`)")
+    for case, site in cases:
+        record, failed = replay(case, site)
+        if record is None or failed:
+            # An incomplete case may still give a record, which is not the one its page would give.
+            print(f"{case.directory}: {failed or 'no record'} (see `scrapy crawl {site} -a replay={case.directory}`)")
             failures += 1
         elif args.command == "diff":
             expected_path = case.directory / EXPECTED_FILE

@@ -1,9 +1,10 @@
-"""Downloader middlewares: retries that back off instead of hammering a struggling server, and a guard
-against URLs that are not public web pages."""
+"""Downloader middlewares: retries that back off instead of hammering a struggling server, one report per
+host that cannot be reached, and a guard against URLs that are not public web pages."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -12,10 +13,18 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import sleep
+from twisted.internet.error import ConnectError, DNSLookupError
+
+logger = logging.getLogger(__name__)
+
+# The host itself cannot be reached: no DNS answer, connection refused, no route, connect timeout. (Scrapy's
+# download handlers wrap some of Twisted's errors in their own.)
+CONNECTION_ERRORS = (CannotResolveHostError, DownloadConnectionRefusedError, ConnectError, DNSLookupError)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -68,6 +77,49 @@ def _retry_after(response: Response) -> float | None:
     return (moment - datetime.now(UTC)).total_seconds()
 
 
+class HostUnreachable(IgnoreRequest):
+    """A request whose host could not be reached at all (no DNS answer, connection refused, no route)."""
+
+
+class HostFailureMiddleware:
+    """Reports a host that cannot be reached once, not once per request, and a robots.txt that cannot be
+    fetched in one line, not a traceback.
+
+    It sits outside the retry middleware, so it sees a failure only once the retries are spent. A
+    connection-level failure (DNS, refused, no route, connect timeout) becomes :class:`HostUnreachable`
+    ("cannot reach www.example.com: DNS lookup failed: ..."): the first for each host is logged as an
+    ERROR and kept in the stats (``newsbot/unreachable/<host>``, what ``scrapy crawl`` reports when
+    nothing could be written); the request's errback still gets it. Scrapy's robots.txt middleware logs
+    any failure of a robots.txt download with a traceback, unless it is an IgnoreRequest, after which it
+    crawls the host as if it had no robots.txt; every robots.txt failure is handed to it as one.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.reported: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostFailureMiddleware:
+        return cls(crawler.stats)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest):
+            return
+        parts = urlsplit(request.url)
+        host = parts.hostname or parts.netloc
+        if isinstance(exception, CONNECTION_ERRORS):
+            why = str(exception).strip() or type(exception).__name__
+            if host not in self.reported:
+                self.reported.add(host)
+                self.stats.set_value(f"newsbot/unreachable/{host}", why)
+                logger.error("cannot reach %s: %s", host, why)
+            raise HostUnreachable(f"cannot reach {host}: {why}") from exception
+        if parts.path == "/robots.txt" and request.meta.get("dont_obey_robotstxt"):
+            logger.warning("robots.txt of %s not fetched (%s: %s); its rules cannot be applied", host,
+                           type(exception).__name__, exception)
+            raise IgnoreRequest(f"robots.txt of {host} not fetched: {exception}") from exception
+
+
 # Request meta key: the one URL the user gave on the command line, which is fetched even if it is local.
 TRUSTED_URL = "newsbot_trusted_url"
 
@@ -90,7 +142,9 @@ class SafeUrlMiddleware:
 
     def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
-        if request.meta.get(TRUSTED_URL) == request.url:
+        trusted = request.meta.get(TRUSTED_URL) == request.url
+        if trusted and parts.scheme in ("http", "https"):
+            # The user's own URL may be a local one; it still has to be a web page (no file: or ftp:).
             self.trusted_origins.add((parts.scheme, parts.netloc))
             return
         if parts.path == "/robots.txt" and (parts.scheme, parts.netloc) in self.trusted_origins:

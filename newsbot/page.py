@@ -156,10 +156,16 @@ def _check_is_html(body: bytes, content_type: str | None) -> None:
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime and not mime.startswith(HTML_TYPES):
         raise NotHtml(f"content type {mime!r}")
-    head = body[:1024]
+    start = body[:65536]
+    encoding, bom = read_bom(start)
+    if encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        # A UTF-16 or UTF-32 page says so in its first bytes; its NUL bytes are its encoding, not a binary
+        # format, so the markup is looked for in its text.
+        start = start[len(bom):].decode(encoding, errors="ignore").encode("utf-8")
+    head = start[:1024]
     if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
         raise NotHtml("binary content")
-    if not _MARKUP_START.match(head) and b"<html" not in head.lower() and b"<body" not in body[:65536].lower():
+    if not _MARKUP_START.match(head) and b"<html" not in head.lower() and b"<body" not in start.lower():
         raise NotHtml("no markup")
 
 

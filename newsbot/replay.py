@@ -114,8 +114,8 @@ def response_map(cases: list[Case]) -> dict[str, StoredResponse]:
 class FixtureReplayMiddleware:
     """Answers every request from the fixture cases of ``REPLAY_DIR``; nothing reaches the network.
 
-    A request no case answers is logged with its URL, counted as ``replay/unanswered`` and fails; the
-    crawl command then exits non-zero. A missing robots.txt is answered 404 (allow all), as a site
+    A request no case answers fails (its errback logs it with its URL), is counted as ``replay/unanswered``,
+    and makes the crawl command exit non-zero. A missing robots.txt is answered 404 (allow all), as a site
     without one would.
     """
 
@@ -145,7 +145,7 @@ class FixtureReplayMiddleware:
                 stats.inc_value("replay/robots_default")
                 return Response(url=request.url, status=404, body=b"", request=request)
             stats.inc_value("replay/unanswered")
-            logger.error("replay: no fixture answers %s", request.url)
+            # Not logged here: the request's errback logs it once, with the article or listing it was for.
             raise IgnoreRequest(f"replay: no fixture answers {request.url}")
         stats.inc_value("replay/answered")
         # The download size limit holds for replayed pages too, so a stored 20 MB page ends as it would live.

@@ -35,6 +35,9 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Waits between attempts: 2 s, 4 s, 8 s (+ jitter), or the server's Retry-After, never more than a minute.
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
+# A request that failed for good is reported once, by the spider, with its drop reason (or, for a host that
+# cannot be reached at all, once per host); Scrapy's own "Gave up retrying" line is for debugging.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
 # Only the web: no file://, ftp://, s3:// or data: downloads, whatever a page links to.
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
@@ -47,6 +50,8 @@ TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.SafeUrlMiddleware": 50,
+    # Outside the retries: it sees what is left once they are spent.
+    "newsbot.middlewares.HostFailureMiddleware": 60,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
@@ -63,6 +68,9 @@ ITEM_PIPELINES = {
     "newsbot.distributed.RedisItemsPipeline": 900,
 }
 EXTENSIONS = {
+    # Built first, so that it counts what the others log while they are built.
+    "scrapy.extensions.logcount.LogCount": None,
+    "newsbot.extensions.LogCount": -100,
     "newsbot.extensions.WarmUp": 0,
     "newsbot.extensions.LogLevelFloor": 0,
     "scrapy.extensions.logstats.LogStats": None,
@@ -75,6 +83,8 @@ EXTENSIONS = {
 NEWSBOT_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.exporters).
+FEED_EXPORTERS = {"csv": "newsbot.exporters.ArticleCsvExporter", "xml": "newsbot.exporters.ArticleXmlExporter"}
 # Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per
 # site and crawl day. Set FEEDS to send records elsewhere instead.
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"

@@ -5,18 +5,21 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newsbot import fixtures
 from newsbot.distributed import local_redis
-from newsbot.fixtures import crawl, record_for, spider_for
+from newsbot.fixtures import record_for, spider_for
 from newsbot.replay import Case, find_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+SCRAPY_ENV = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
 ALL_CASES = [case for case in find_cases(FIXTURES) if case.kind == "article"]
 LISTING_CASES = [case for case in find_cases(FIXTURES) if case.kind == "listing"]
 
@@ -65,3 +68,49 @@ def feed_urls(path: Path) -> list[str]:
 def crawl_stats(log: str) -> dict[str, int]:
     """The integer stats of a crawl, from the stats dump Scrapy writes to its log at the end."""
     return {key: int(value) for key, value in re.findall(r"'([\w/.-]+)': (\d+)", log)}
+
+
+# Every crawl a test runs goes through the helpers below, which fail the test on a line logged at ERROR or
+# CRITICAL, or a traceback, that the test did not announce: a clean crawl logs neither, and a test that
+# provokes an error names it (``expect_errors``, regular expressions), each of which must then appear.
+_PROBLEM = re.compile(r"^.*\] (?:ERROR|CRITICAL): .*$|^Traceback \(most recent call last\):$", re.MULTILINE)
+
+
+def log_problems(log: str, expect_errors: Iterable[str] = ()) -> list[str]:
+    """The ERROR/CRITICAL lines and tracebacks of ``log`` that no pattern of ``expect_errors`` accounts for,
+    plus one entry for each expected pattern that matched nothing."""
+    patterns = [re.compile(p) for p in expect_errors]
+    lines = _PROBLEM.findall(log)
+    problems = [line for line in lines if not any(p.search(line) for p in patterns)]
+    problems += [f"(expected an error matching {p.pattern!r}, none was logged)"
+                 for p in patterns if not any(p.search(line) for line in lines)]
+    return problems
+
+
+def assert_clean_log(log: str, expect_errors: Iterable[str] = ()) -> None:
+    problems = log_problems(log, expect_errors)
+    assert not problems, "unexpected errors in the crawl's log:\n" + "\n".join(problems) + "\n---\n" + log[-4000:]
+
+
+def crawl(spider: str, args: dict[str, str], *, expect_errors: Iterable[str] = (),
+          **kwargs: Any) -> tuple[int, list[dict[str, Any]], str]:
+    """:func:`newsbot.fixtures.crawl` (a real ``scrapy crawl`` subprocess), its log held to :func:`assert_clean_log`."""
+    code, records, log = fixtures.crawl(spider, args, **kwargs)
+    assert_clean_log(log, expect_errors)
+    return code, records, log
+
+
+def scrapy(*args: str, expect_errors: Iterable[str] = (), cwd: Path = ROOT, env: dict[str, str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Any ``scrapy`` command, as a user runs it, its output held to :func:`assert_clean_log`."""
+    result = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, capture_output=True, text=True,
+                            env=env or SCRAPY_ENV, check=False, timeout=timeout)
+    assert_clean_log(result.stdout + result.stderr, expect_errors)
+    return result
+
+
+def start_scrapy(*args: str, logfile: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A ``scrapy`` command left running (to be stopped or killed), logging to ``logfile``; check its log
+    with :func:`assert_clean_log` once it is over."""
+    return subprocess.Popen([sys.executable, "-m", "scrapy", *args, "--logfile", str(logfile)], cwd=ROOT,
+                            env=env or SCRAPY_ENV, text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 from newsbot.dates import parse_any, parse_human, parse_iso
-from newsbot.errors import BodyTooShort, EmptyPage, NotAnArticle, NotHtml, Rejected
+from newsbot.errors import BodyTooShort, EmptyPage, MissingUrl, NotAnArticle, NotHtml, Rejected
 from newsbot.extract import extract_article
 from newsbot.people import parse_people
 from newsbot.schema import validation_errors
@@ -45,6 +46,34 @@ def test_bad_input_is_rejected_with_a_typed_reason(body, content_type, error):
     assert isinstance(info.value, Rejected)
     assert info.value.reason == error.reason
     assert str(info.value).startswith(error.reason)
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [
+    ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+    ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+])
+def test_a_utf16_or_utf32_page_is_read_by_its_byte_order_mark(encoding, bom):
+    body = bom + ARTICLE_HTML.decode("utf-8").encode(encoding)
+    assert b"\x00" in body[:1024]
+    # The header's charset is wrong, as servers' often are: the byte order mark decides.
+    record = extract_article(body, URL, GENERIC, "text/html; charset=UTF-8").to_dict()
+    expected = extract_article(ARTICLE_HTML, URL, GENERIC).to_dict()
+    record.pop("metadata"), expected.pop("metadata")
+    assert record == expected
+
+
+@pytest.mark.parametrize("url", [None, ""])
+def test_a_missing_url_is_a_typed_error_that_says_so(url):
+    with pytest.raises(MissingUrl, match="extract_article needs the page's URL as its second argument"):
+        extract_article(ARTICLE_HTML, url, GENERIC)
+    assert issubclass(MissingUrl, ValueError) and not issubclass(MissingUrl, Rejected)
+
+
+def test_a_record_becomes_json_through_to_dict():
+    record = extract_article(ARTICLE_HTML, URL, GENERIC)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json.dumps(record)
+    assert json.loads(json.dumps(record.to_dict(), ensure_ascii=False)) == record.to_dict()
 
 
 def test_site_rules_reject_a_page_without_their_body_container():

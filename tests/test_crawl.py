@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,24 +15,13 @@ import pytest
 from scrapy.settings import Settings
 
 from newsbot.extensions import LogLevelFloor
-from newsbot.fixtures import crawl
 from newsbot.replay import CaseError, find_cases
+from newsbot.sites import RULES
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, crawl_stats, scrapy
 
 CASE = FIXTURES / "generic/republisher-translated-putin-korut"
 EXPECTED = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
-
-
-def scrapy(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}, check=False)
-
-
-def test_scrapy_list_shows_generic():
-    result = scrapy("list")
-    assert result.returncode == 0, result.stderr
-    assert "generic" in result.stdout.split()
 
 
 @pytest.fixture
@@ -93,11 +82,15 @@ def test_a_request_no_fixture_answers_fails_loudly(tmp_path):
     (case / "case.json").write_text(json.dumps(
         {"url": "https://example.com/asked", "responses": {"https://example.com/other": {"file": "page.html"}}}
     ))
-    code, records, log = crawl("generic", {"replay": str(case)})
-    assert code != 0
+    code, records, log = crawl("generic", {"replay": str(case)},
+                               expect_errors=["no fixture answers https://example.com/asked"])
+    assert code == 1
     assert records == []
-    assert "no fixture answers https://example.com/asked" in log
+    # Logged once, by the spider that asked for it (not also by the replay middleware).
+    [line] = [line for line in log.splitlines() if "no fixture answers https://example.com/asked" in line]
+    assert "ERROR: dropped https://example.com/asked: not-in-fixtures: replay: no fixture answers" in line
     assert "'replay/unanswered': 1" in log
+    assert log.splitlines()[-1] == "scrapy crawl: failed: 1 replayed request had no fixture (replay/unanswered)"
 
 
 def test_a_page_that_is_not_an_article_is_dropped_counted_and_logged(tmp_path):
@@ -111,6 +104,12 @@ def test_a_page_that_is_not_an_article_is_dropped_counted_and_logged(tmp_path):
     assert records == []
     assert "dropped https://example.com/doc: not-html" in log
     assert "'newsbot/dropped/not-html': 1" in log
+    # The log counts match the log: every line from the crawler's start ("Enabled extensions") to the dump.
+    counted = log[log.index("[scrapy.middleware] INFO: Enabled extensions"):log.index("Dumping Scrapy stats")]
+    stats = crawl_stats(log)
+    for level in ("INFO", "WARNING"):
+        assert stats[f"log_count/{level}"] == len(re.findall(rf"^\S+ \S+ \[[^]]+\] {level}: ", counted, re.M)), level
+    assert stats["log_count/WARNING"] == 1 and stats["log_count/INFO"] >= 9
 
 
 def test_crawl_without_a_start_point_is_a_usage_error():
@@ -196,3 +195,17 @@ def test_log_level_floor_leaves_a_process_s_own_logging_alone(scrapy_logging) ->
     logging.root.setLevel(logging.NOTSET)
     LogLevelFloor().spider_opened()
     assert logging.root.level == logging.NOTSET
+
+
+def test_make_demo_crawls_every_site_without_an_error_into_the_sites_folders(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "newsbot.demo", str(tmp_path)], cwd=ROOT, env=SCRAPY_ENV,
+                            capture_output=True, text=True, check=False, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for site in RULES:
+        folder = tmp_path / site
+        assert_clean_log((folder / "demo.log").read_text(encoding="utf-8"))
+        records = (folder / "demo.jsonl").read_text(encoding="utf-8").splitlines()
+        assert records and all(json.loads(line)["site"] == site for line in records)
+        assert re.search(rf"^{site} .* ok *$", result.stdout, re.M), result.stdout
+    # One layout: everything of a site in output/<site>/, as a crawl writes it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RULES)

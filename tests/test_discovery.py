@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.fixtures import crawl
 from newsbot.replay import EXPECTED_FILE, Case
 from newsbot.sites import RULES, get_rules
 
-from .conftest import FIXTURES, LISTING_CASES, crawl_stats
+from .conftest import FIXTURES, LISTING_CASES, crawl, crawl_stats
 
 
 def expected(case: Case) -> dict:

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import redis
 from newsbot import distributed
 from newsbot.bench import build_site_copy
 
-from .conftest import ROOT, feed_urls
+from .conftest import assert_clean_log, feed_urls, scrapy, start_scrapy
 
 SITE = "sindonews"
 ARTICLES = 60
@@ -31,28 +30,28 @@ def frontier(redis_server: str, tmp_path: Path) -> tuple[str, Path, list[str]]:
     tree = build_site_copy(SITE, ARTICLES, tmp_path / "copy")
     case = json.loads((tree / "bench" / "case.json").read_text(encoding="utf-8"))
     articles = [url for url in case["responses"] if "/read/" in url]
-    seed = run_scrapy(["seed", SITE, "-s", f"REDIS_URL={redis_server}"])
+    seed = scrapy("seed", SITE, "-s", f"REDIS_URL={redis_server}")
     assert seed.returncode == 0 and "pushed" in seed.stdout, seed.stdout + seed.stderr
     return redis_server, tree, articles
 
 
-def run_scrapy(args: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, check=False, timeout=300)
-
-
 def worker(url: str, tree: Path, out: Path, *extra: str, slow: bool = True) -> subprocess.Popen[str]:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true",
-           "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", f"NEWSBOT_DROP_LOG={out}.dropped",
-           "-s", "NEWSBOT_IDLE_EXIT=6", "-s", "NEWSBOT_HEARTBEAT_SECONDS=1.5",
-           "--logfile", f"{out}.log", *extra]
+    args = ["crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true",
+            "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", f"NEWSBOT_DROP_LOG={out}.dropped",
+            "-s", "NEWSBOT_IDLE_EXIT=6", "-s", "NEWSBOT_HEARTBEAT_SECONDS=1.5", *extra]
     if slow:
         # Slow enough that two workers both take part (an idle Scrapy engine looks at the queue every 5 s)
         # and that one can be killed mid-crawl.
-        cmd += ["-s", "NEWSBOT_REPLAY_LATENCY=0.4", "-s", "CONCURRENT_REQUESTS=2"]
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
+        args += ["-s", "NEWSBOT_REPLAY_LATENCY=0.4", "-s", "CONCURRENT_REQUESTS=2"]
+    return start_scrapy(*args, logfile=Path(f"{out}.log"))
+
+
+def finished(proc: subprocess.Popen[str], out: Path) -> None:
+    """The worker exited 0 and logged no error."""
+    code = proc.wait(timeout=240)
+    log = Path(f"{out}.log").read_text(encoding="utf-8")
+    assert code == 0, log[-3000:]
+    assert_clean_log(log)
 
 
 def test_two_workers_share_the_crawl_and_write_every_article_once(frontier, tmp_path):
@@ -60,7 +59,7 @@ def test_two_workers_share_the_crawl_and_write_every_article_once(frontier, tmp_
     outs = [tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"]
     procs = [worker(url, tree, out) for out in outs]
     for proc, out in zip(procs, outs, strict=True):
-        assert proc.wait(timeout=240) == 0, Path(f"{out}.log").read_text(encoding="utf-8")[-3000:]
+        finished(proc, out)
     written = [feed_urls(out) for out in outs]
     union = written[0] + written[1]
     assert sorted(union) == sorted(articles), f"missing {set(articles) - set(union)}"
@@ -86,10 +85,10 @@ def test_a_killed_worker_loses_nothing(frontier, tmp_path):
     finally:
         proc.kill()
     assert 8 <= len(feed_urls(first)) < ARTICLES, "the worker was not killed mid-crawl"
+    assert_clean_log(Path(f"{first}.log").read_text(encoding="utf-8"))
     assert server.hlen(distributed.key(SITE, "inflight")) > 0, "the dead worker held no requests"
 
-    replacement = worker(url, tree, second)
-    assert replacement.wait(timeout=240) == 0, Path(f"{second}.log").read_text(encoding="utf-8")[-3000:]
+    finished(worker(url, tree, second), second)
     union = feed_urls(first) + feed_urls(second)
     assert sorted(union) == sorted(articles), (
         f"missing {set(articles) - set(union)}, twice {[u for u in set(union) if union.count(u) > 1]}")
@@ -100,11 +99,11 @@ def test_a_killed_worker_loses_nothing(frontier, tmp_path):
 
 def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
     url, tree, articles = frontier
-    proc = worker(url, tree, tmp_path / "w.jsonl", "-s", "NEWSBOT_REDIS_ITEMS=true", slow=False)
-    assert proc.wait(timeout=240) == 0
+    out = tmp_path / "w.jsonl"
+    finished(worker(url, tree, out, "-s", "NEWSBOT_REDIS_ITEMS=true", slow=False), out)
     server = redis.Redis.from_url(url)
     items = [json.loads(raw)["url"] for raw in server.lrange(distributed.key(SITE, "items"), 0, -1)]
-    assert sorted(items) == sorted(articles) == sorted(feed_urls(tmp_path / "w.jsonl"))
+    assert sorted(items) == sorted(articles) == sorted(feed_urls(out))
 
 
 def test_without_redis_nothing_changes(tmp_path):
@@ -113,13 +112,3 @@ def test_without_redis_nothing_changes(tmp_path):
     settings = get_project_settings()
     assert distributed.redis_url(settings) is None or os.environ.get("NEWSBOT_REDIS_URL")
     assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
-
-
-def test_an_unreachable_redis_stops_the_worker_with_a_clear_message():
-    from newsbot.fixtures import crawl
-
-    code, records, log = crawl(SITE, {}, extra=["-s", "REDIS_URL=redis://127.0.0.1:1/0"])
-    assert code != 0 and records == []
-    assert "sindonews: cannot reach Redis at redis://127.0.0.1:1/0" in log
-    seed = run_scrapy(["seed", SITE, "-s", "REDIS_URL=redis://127.0.0.1:1/0"])
-    assert seed.returncode != 0 and "cannot use Redis at redis://127.0.0.1:1/0" in seed.stderr

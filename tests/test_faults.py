@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.fixtures import crawl
+from newsbot.drops import FETCH_REASONS
 
-from .conftest import FIXTURES, crawl_stats
+from .conftest import FIXTURES, crawl, crawl_stats
 from .sitecopy import SiteServer, build_tribun_copy
 from .test_live import finish, records, scrapy_crawl
 
@@ -23,6 +23,12 @@ def assert_accounted(stats: dict[str, int]) -> None:
     skipped = sum(v for k, v in stats.items() if k.startswith("newsbot/skipped/"))
     assert stats.get("newsbot/articles", 0) == (
         stats.get("item_scraped_count", 0) + stats.get("newsbot/dropped", 0) + skipped), stats
+
+
+def failed_fetches(expected: dict[str, str]) -> list[str]:
+    """The ERROR lines a crawl logs for these drops: a page that could not be fetched is an error, a page
+    that was fetched and judged (not an article, a duplicate) is not."""
+    return [re.escape(f"dropped {url}: {reason}") for url, reason in expected.items() if reason in FETCH_REASONS]
 
 
 def drops(path: Path) -> dict[str, str]:
@@ -72,7 +78,7 @@ def test_replayed_bad_pages_are_dropped_with_their_reason_and_accounted(tmp_path
     tree, expected = bad_pages_tree(tmp_path / "fixtures")
     log_path = tmp_path / "dropped.jsonl"
     code, written, log = crawl("tribun", {"replay": str(tree)}, drop_log=log_path,
-                               extra=["-s", "DOWNLOAD_MAXSIZE=10485760"])
+                               extra=["-s", "DOWNLOAD_MAXSIZE=10485760"], expect_errors=failed_fetches(expected))
     assert code == 0, log[-3000:]
     # The good article and its copy at another URL are one story: whichever arrives first is written.
     pair = {GOOD, next(u for u, r in expected.items() if r == "duplicate")}
@@ -107,7 +113,8 @@ def test_a_faulty_server_loses_nothing_that_can_be_had(site, tmp_path):
     settings = ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=3", "-s", f"DOWNLOAD_MAXSIZE={8 << 20}",
                 "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
     with SiteServer(site, tmp_path, faults=faults, slow_seconds=2.5) as server:
-        finish(scrapy_crawl(server, tmp_path, *settings), tmp_path, timeout=180)
+        finish(scrapy_crawl(server, tmp_path, *settings), tmp_path, timeout=180,
+               expect_errors=failed_fetches({A.format(8100000 + n, n): r for n, (_, r) in PERMANENT.items()}))
         requests = server.requests
     failing = {A.format(8100000 + n, n): reason for n, (_, reason) in PERMANENT.items()}
     failing |= {url: "robots" for url in site.forbidden}
@@ -134,8 +141,11 @@ def test_links_to_local_files_and_private_addresses_are_never_fetched(tmp_path):
     html = re.sub(r'(<a[^>]*href=")[^"]*("[^>]*data-ci-pagination-page="2")', r"\1http://127.0.0.1:9/admin\2", html)
     (target / first).write_text(html, encoding="utf-8")
     log_path = tmp_path / "dropped.jsonl"
-    code, written, log = crawl("sindonews", {"replay": str(target)}, drop_log=log_path)
-    assert "file:///etc/passwd" in html and code == 0, log[-3000:]
+    code, written, log = crawl("sindonews", {"replay": str(target)}, drop_log=log_path,
+                               expect_errors=["off-site: led to file:///etc/passwd"])
+    # Nothing could be written: the crawl failed, and says why.
+    assert "file:///etc/passwd" in html and code == 1, log[-3000:]
+    assert log.splitlines()[-1] == "scrapy crawl: failed: nothing written, every request failed: off-site 1"
     assert written == []
     # The site spider's off-site filter refuses both before the unsafe-URL guard is even asked.
     assert set(drops(log_path).values()) == {"off-site"}
@@ -156,6 +166,8 @@ def test_a_redirect_to_this_machine_or_its_network_is_refused(target, reason, tm
     (case / "case.json").write_text(json.dumps({"url": url, "responses": {
         url: {"file": "empty.html", "status": 302, "headers": {"Location": target}}}}), encoding="utf-8")
     log_path = tmp_path / "dropped.jsonl"
-    code, written, log = crawl("generic", {"replay": str(case)}, drop_log=log_path)
-    assert code == 0, log[-3000:]
+    code, written, log = crawl("generic", {"replay": str(case)}, drop_log=log_path,
+                               expect_errors=[re.escape(f"dropped {url}: {reason}")])
+    assert code == 1, log[-3000:]
+    assert log.splitlines()[-1] == f"scrapy crawl: failed: nothing written, every request failed: {reason} 1"
     assert written == [] and drops(log_path) == {url: reason}

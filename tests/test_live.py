@@ -4,16 +4,15 @@ index, news sitemaps, a two-page index and 25 articles, multi-page ones included
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, ROOT, feed_urls
+from .conftest import FIXTURES, SCRAPY_ENV, assert_clean_log, feed_urls, start_scrapy
 from .sitecopy import SiteCopy, SiteServer, build_tribun_copy
 
 # Fast but otherwise default settings: robots.txt, retries, pipelines and feeds all stay on.
@@ -26,21 +25,22 @@ def site() -> SiteCopy:
 
 
 def scrapy_crawl(server: SiteServer, tmp: Path, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "https_proxy": server.proxy, "http_proxy": server.proxy, "no_proxy": "",
-           "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "tribun", "-o", f"{tmp / 'out.jsonl'}:jsonlines",
-           "-s", f"NEWSBOT_SEEN_STORE={tmp / 'seen.sqlite'}", "-s", f"NEWSBOT_DROP_LOG={tmp / 'dropped.jsonl'}",
-           "--logfile", str(tmp / "crawl.log"), *FAST, *extra]
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, text=True)
+    env = {**SCRAPY_ENV, "https_proxy": server.proxy, "http_proxy": server.proxy, "no_proxy": ""}
+    return start_scrapy("crawl", "tribun", "-o", f"{tmp / 'out.jsonl'}:jsonlines",
+                        "-s", f"NEWSBOT_SEEN_STORE={tmp / 'seen.sqlite'}",
+                        "-s", f"NEWSBOT_DROP_LOG={tmp / 'dropped.jsonl'}",
+                        *FAST, *extra, logfile=tmp / "crawl.log", env=env)
 
 
 def records(tmp: Path) -> list[str]:
     return feed_urls(tmp / "out.jsonl")
 
 
-def finish(proc: subprocess.Popen[str], tmp: Path, timeout: float = 120) -> None:
+def finish(proc: subprocess.Popen[str], tmp: Path, timeout: float = 120, expect_errors: Iterable[str] = ()) -> None:
     code = proc.wait(timeout=timeout)
-    assert code == 0, (tmp / "crawl.log").read_text(encoding="utf-8")[-4000:]
+    log = (tmp / "crawl.log").read_text(encoding="utf-8")
+    assert code == 0, log[-4000:]
+    assert_clean_log(log, expect_errors)
 
 
 def test_live_crawl_writes_every_article_once_and_a_second_run_fetches_none(site, tmp_path):

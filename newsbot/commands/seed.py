@@ -16,14 +16,20 @@ import argparse
 import redis
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.misc import load_object
 
 from newsbot import distributed
+from newsbot.commands import OneLineErrors, check_settings
 from newsbot.sites import RULES
+from newsbot.spiders.base import CannotStart
+
+ARGUMENTS = ("since", "until", "url")
 
 
-class Command(ScrapyCommand):
+class Command(OneLineErrors, ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False
 
     def syntax(self) -> str:
         return "[options] <site>"
@@ -38,22 +44,31 @@ class Command(ScrapyCommand):
         parser.add_argument("--reset", action="store_true",
                             help="delete the site's queue, filters, seen-store, seeds and items first")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def check_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
         if len(args) != 1 or args[0] not in RULES:
             raise UsageError(f"give one site: {', '.join(sorted(RULES))}")
-        site = args[0]
-        url = distributed.redis_url(self.settings)
-        if not url:
+        try:
+            opts.spargs = arglist_to_dict(opts.spargs)
+        except ValueError:
+            raise UsageError("invalid -a value, use -a NAME=VALUE") from None
+        unknown = sorted(set(opts.spargs) - set(ARGUMENTS))
+        if unknown:
+            raise UsageError(f"unknown argument {', '.join(unknown)}; scrapy seed takes {', '.join(ARGUMENTS)}")
+        check_settings(self.settings, opts.set)
+        if not distributed.redis_url(self.settings):
             raise UsageError("set -s REDIS_URL=redis://host:port/db (or NEWSBOT_REDIS_URL)")
-        spargs = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
+
+    def run_command(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        site, spargs = args[0], opts.spargs
+        url = distributed.redis_url(self.settings)
         spider_cls = load_object(f"newsbot.spiders.sites.{site.title().replace('_', '')}Spider")
         if spargs.get("url"):
             seeds = [{"url": spargs["url"], "kind": "article"}]
         else:
-            try:
-                spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
+            # The spider reads since/until as a crawl does (an ArgumentError is a usage error).
+            spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
             seeds = spider.start_points(self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
         server = distributed.connect(url)
         try:
@@ -61,5 +76,5 @@ class Command(ScrapyCommand):
                 print(f"deleted {distributed.reset(server, site)} keys of {site}")
             pushed = distributed.push_seeds(server, site, seeds)
         except redis.RedisError as exc:
-            raise UsageError(f"cannot use Redis at {url}: {exc}") from None
+            raise CannotStart(f"cannot use Redis at {url}: {exc}") from None
         print(f"pushed {pushed} start points to {distributed.key(site, 'seeds')}")

@@ -7,11 +7,13 @@ site-specific fact about listings (URL patterns, sitemaps, index pages) lives in
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -29,9 +31,9 @@ from newsbot.extract import build_article, pagination, parse_page
 from newsbot.feedstorage import last_records
 from newsbot.items import Article
 from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
-from newsbot.middlewares import TRUSTED_URL
+from newsbot.middlewares import TRUSTED_URL, HostUnreachable
 from newsbot.page import ParsedPage
-from newsbot.replay import find_cases
+from newsbot.replay import Case, CaseError, find_cases
 from newsbot.seen import SeenStore
 from newsbot.sites import RULES, get_rules
 from newsbot.sites.base import Pagination, SiteRules
@@ -54,44 +56,63 @@ PRIORITY_PAGE, PRIORITY_ARTICLE, PRIORITY_LISTING = 20, 10, 0
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
+# The spider arguments (``-a NAME=VALUE``) of every site spider with their one-line help: the only names
+# accepted, and what ``scrapy crawl <site> -a help=true`` lists.
+ARGUMENTS: dict[str, str] = {
+    "url": "URL: fetch this one article (all its pages), no discovery; the seen-store does not stop it",
+    "since": "YYYY-MM-DD: only articles published on or after this day (the site's local time)",
+    "until": "YYYY-MM-DD: only articles published on or before this day",
+    "limit": "N: stop after N records; what is left is fetched by the next run",
+    "refresh": "true: fetch articles the seen-store already knows, too (they are written again)",
+    "replay": "DIR: answer every request from the fixture cases under DIR instead of the network",
+    "discover": "true: with replay, start from the site's listings (the default without url and replay)",
+    "record": "DIR: store every live response as a new fixture case in DIR",
+}
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be used; the message names it and says why. ``scrapy crawl``
+    reports it before the crawl starts as a usage error: one line, exit code 2."""
+
+
+class CannotStart(RuntimeError):
+    """The crawl cannot start for a reason outside its arguments, such as a Redis that does not answer:
+    one line, exit code 1."""
+
 
 class ArticleSpider(scrapy.Spider):
-    """Base of every newsbot spider.
-
-    Arguments (``-a name=value``):
-      url       one article URL to fetch and extract (no discovery);
-      since     collect articles published on or after this day (YYYY-MM-DD, the site's local time);
-      until     ... and on or before this day;
-      limit     stop after this many records;
-      refresh   true: fetch articles the seen-store already knows, too;
-      replay    a fixture case, site folder or tree of cases to replay offline instead of the network;
-      discover  with replay: start from the site's listings (answered by listing cases) instead of the
-                article cases' URLs;
-      record    a directory to record every live response into, as a new fixture case.
+    """Base of every newsbot spider; its arguments are :data:`ARGUMENTS`.
 
     Without ``url`` (and without ``replay``) the spider discovers articles from the site's sitemaps,
     feeds and index pages.
     """
 
     rules_name: ClassVar[str] = "generic"
+    arguments: ClassVar[dict[str, str]] = ARGUMENTS
 
     def __init__(self, url: str | None = None, replay: str | None = None, record: str | None = None,
                  discover: str | None = None, since: str | None = None, until: str | None = None,
-                 limit: str | None = None, refresh: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+                 limit: str | None = None, refresh: str | None = None, **unknown: Any) -> None:
+        if unknown:
+            raise ArgumentError(self._unknown_arguments(unknown))
+        super().__init__()
         self.rules: SiteRules = get_rules(self.rules_name)
-        self.url = url
-        self.replay = Path(replay) if replay else None
+        self.url = _absolute_url(url)
         self.record = Path(record) if record else None
-        self.window = DateWindow.from_args(since, until)
+        try:
+            self.window = DateWindow.from_args(since, until)
+        except ValueError as exc:
+            raise ArgumentError(str(exc)) from None
         self.limit = _positive_int(limit, "limit")
         self.refresh = _flag(refresh, "refresh", default=False)
         self.discover = _flag(discover, "discover", default=url is None and replay is None)
         if url and self.discover:
-            raise ValueError(f"{self.name}: -a url=... fetches one article; it cannot be combined with discover")
+            raise ArgumentError(f"{self.name}: -a url=... fetches one article; it cannot be combined with discover")
         if self.discover and not self.rules.discovers:
-            raise ValueError(f"{self.name}: this site has no listings to discover articles from; "
-                             "give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
+            raise ArgumentError(f"{self.name}: this site has no listings to discover articles from; "
+                                "give an article with -a url=<URL> or fixtures with -a replay=<DIR>")
+        self.replay = Path(replay) if replay else None
+        self.cases = self._replay_cases(self.replay, url) if self.replay is not None else []
         # Replayed or live, a site spider never follows a link or redirect off its own domains; the generic
         # rules name none, and an empty list lets Scrapy's off-site filter (and ours) admit every host.
         self.allowed_domains: list[str] = list(self.rules.domains)
@@ -101,6 +122,45 @@ class ArticleSpider(scrapy.Spider):
         self.records = 0
         # Article keys requested in this run: one story listed twice (sitemap and index) is fetched once.
         self._requested: set[str] = set()
+
+    @classmethod
+    def describe(cls) -> str:
+        """What the spider crawls, in one line (``scrapy list``)."""
+        rules = get_rules(cls.rules_name)
+        if not rules.domains:
+            return "any site, one article at a time (-a url=<URL>): trafilatura and the shared cleanup"
+        return f"{rules.publisher or rules.name} ({', '.join(rules.domains)})"
+
+    @classmethod
+    def arguments_help(cls) -> str:
+        """One line per argument, as ``scrapy crawl <site> -a help=true`` prints them."""
+        rows = [(f"{name}={text.partition(': ')[0]}", text.partition(": ")[2]) for name, text in cls.arguments.items()]
+        width = max(len(usage) for usage, _ in rows)
+        lines = [f"scrapy crawl {cls.name}: {cls.describe()}", "arguments (-a NAME=VALUE):"]
+        lines += [f"  {usage:<{width}}  {meaning}" for usage, meaning in rows]
+        return "\n".join(lines)
+
+    def _unknown_arguments(self, unknown: dict[str, Any]) -> str:
+        names = sorted(unknown)
+        hints = [f" (did you mean {close[0]}?)" if (close := difflib.get_close_matches(n, self.arguments, 1))
+                 else "" for n in names]
+        given = ", ".join(f"{name}{hint}" for name, hint in zip(names, hints, strict=True))
+        return (f"unknown argument {given}; {self.name} takes {', '.join(self.arguments)} "
+                f"(scrapy crawl {self.name} -a help=true says what each does)")
+
+    def _replay_cases(self, root: Path, url: str | None) -> list[Case]:
+        """The article cases this run replays: the one that starts from ``url``, or all of this site's."""
+        try:
+            cases = [case for case in find_cases(root) if case.kind == "article"]
+        except CaseError as exc:
+            raise ArgumentError(f"replay: {exc}") from None
+        if url is None:
+            return [case for case in cases if self._owns_case_site(case.site)]
+        wanted = self.rules.article_key(url)
+        found = [case for case in cases if self.rules.article_key(case.url) == wanted]
+        if not found:
+            raise ArgumentError(f"url={url} is not in the fixtures: no case under {root} starts from it")
+        return found[:1]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -126,7 +186,7 @@ class ArticleSpider(scrapy.Spider):
             try:
                 server.ping()
             except distributed.redis.RedisError as exc:
-                raise ValueError(f"{spider.name}: cannot reach Redis at {redis_url}: {exc}") from None
+                raise CannotStart(f"{spider.name}: cannot reach Redis at {redis_url}: {exc}") from None
             spider.distributed = True
             spider.seen = distributed.RedisSeenStore(server, spider.name)
             # Kept on the spider: Scrapy's signals hold their receivers only weakly.
@@ -186,15 +246,34 @@ class ArticleSpider(scrapy.Spider):
             for request in self.listing_requests():
                 yield request
             return
+        if self.replay is not None and not self.cases:
+            self._nothing_to_replay()
+            return
         for url in self.start_urls_for_run():
+            if self._replayed_before(url):
+                self.crawler.stats.inc_value("newsbot/discovery/seen")
+                continue
             # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
             yield self._article_request(url, {TRUSTED_URL: url})
 
     def start_urls_for_run(self) -> list[str]:
         if self.replay is not None:
-            return [case.url for case in find_cases(self.replay)
-                    if case.kind == "article" and self._owns_case_site(case.site)]
+            return [case.url for case in self.cases]
         return [self.url] if self.url else []
+
+    def _replayed_before(self, url: str) -> bool:
+        # Replayed cases are articles like any other: one an earlier run wrote is not written again. A URL
+        # the user names (-a url) is fetched whatever the seen-store says, replayed or not.
+        return (self.replay is not None and self.url is None and not self.refresh and self.seen is not None
+                and self.rules.article_key(url) in self.seen)
+
+    def _nothing_to_replay(self) -> None:
+        assert self.replay is not None
+        sites = sorted({case.site for case in find_cases(self.replay) if case.kind == "article"})
+        found = f"its article cases are {', '.join(sites)} cases" if sites else "it holds no article case"
+        self.logger.warning("replay: nothing to replay for %s under %s (%s); give a folder of %s cases, "
+                            "e.g. fixtures/%s", self.name, self.replay, found, self.name, self.name)
+        self.crawler.stats.set_value("replay/no_cases", 1)
 
     def _owns_case_site(self, site: str) -> bool:
         # In a tree holding several sites' cases, each spider replays its own; a case folder outside the
@@ -325,7 +404,8 @@ class ArticleSpider(scrapy.Spider):
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.signals.send_catch_log(distributed.request_done, request=failure.request)
         self.crawler.stats.inc_value("newsbot/listings/fetch_failed")
-        self.logger.error("listing fetch failed for %s: %s", failure.request.url, failure.getErrorMessage())
+        self.logger.log(_failure_level(failure), "listing fetch failed for %s: %s", failure.request.url,
+                        failure.getErrorMessage())
 
     # Article pages --------------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
@@ -428,7 +508,7 @@ class ArticleSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(distributed.request_done, request=request)
         reason, detail = failure_reason(failure)
         self._drop_article(request.meta.get(ARTICLE, request.url), reason, detail,
-                           level=logging.INFO if reason == "robots" else logging.ERROR)
+                           level=logging.INFO if reason == "robots" else _failure_level(failure))
 
     # Scrapy drops some requests at scheduling without calling their errback: redirects off the site's
     # domains (its off-site filter) and URLs its duplicate filter has seen (a resumed JOBDIR crawl). The
@@ -452,6 +532,12 @@ class ArticleSpider(scrapy.Spider):
 
 
 
+def _failure_level(failure: Failure) -> int:
+    # A host that cannot be reached has been reported once, as an ERROR, by HostFailureMiddleware; each of
+    # its requests is still logged, as the history, but without repeating the alarm.
+    return logging.INFO if failure.check(HostUnreachable) else logging.ERROR
+
+
 def _stored(response: Response) -> dict[str, Any]:
     # Requests must stay picklable for JOBDIR, so pages travel as bytes, not parsed trees.
     return {"url": response.url, "body": response.body, "content_type": _content_type(response)}
@@ -469,7 +555,7 @@ def _flag(value: str | None, name: str, *, default: bool) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ValueError(f"{name}={value!r}: use true or false")
+    raise ArgumentError(f"{name}={value!r}: use true or false")
 
 
 def _positive_int(value: str | None, name: str) -> int | None:
@@ -478,7 +564,18 @@ def _positive_int(value: str | None, name: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise ValueError(f"{name}={value!r} is not a whole number") from None
+        raise ArgumentError(f"{name}={value!r} is not a whole number") from None
     if number < 1:
-        raise ValueError(f"{name}={value!r} must be at least 1")
+        raise ArgumentError(f"{name}={value!r} must be at least 1")
     return number
+
+
+def _absolute_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    # A URL without a scheme cannot even become a request. Other schemes (file:, ftp:) are well-formed
+    # URLs that the crawl refuses to fetch, and are dropped as unsafe-url like any such link.
+    if not parts.scheme or (parts.scheme in ("http", "https") and not parts.hostname):
+        raise ArgumentError(f"url={value!r} is not an absolute URL; give one like https://www.example.com/news/1")
+    return value

@@ -1,0 +1,66 @@
+"""Feed exporters for the tabular formats (``FEED_EXPORTERS``): CSV and XML cells a person can read.
+
+Scrapy's CSV and XML exporters write a nested value as its Python repr
+(``[Person(name='…', nameRaw='…')]``, ``Metadata(dateDownloaded=…)``). Here every record field is one cell:
+
+- a scalar as it is (``null`` as an empty cell);
+- a list of people (``authors``, ``editors``) as their names joined by ``"; "``;
+- any other nested value (``breadcrumbs``, ``keywords``, ``mainImage``, ``metadata``) as compact JSON,
+  the same JSON the JSON Lines feed holds.
+
+The columns are the record's fields in the order :mod:`newsbot.items` declares them, unless the feed names
+its own (``FEED_EXPORT_FIELDS`` or the feed's ``fields``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy.exporters import CsvItemExporter, XmlItemExporter
+
+from newsbot.items import Article, Person
+
+ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article)]
+PEOPLE_FIELDS = frozenset(name for name, hint in typing.get_type_hints(Article).items() if hint == list[Person])
+PEOPLE_SEPARATOR = "; "
+
+
+def cell(name: str, value: Any) -> Any:
+    """The readable form of one field's value."""
+    if value is None:
+        return ""
+    if name in PEOPLE_FIELDS and isinstance(value, list):
+        return PEOPLE_SEPARATOR.join(_plain(person)["name"] for person in value)
+    if isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _ReadableCells:
+    def __init__(self, file: Any, **kwargs: Any) -> None:
+        if kwargs.get("fields_to_export") is None:
+            kwargs["fields_to_export"] = ARTICLE_FIELDS
+        super().__init__(file, **kwargs)
+
+    def serialize_field(self, field: Mapping[str, Any], name: str, value: Any) -> Any:
+        return cell(name, value)
+
+
+class ArticleCsvExporter(_ReadableCells, CsvItemExporter):
+    """``-O out.csv``: one row per record, one readable cell per field."""
+
+
+class ArticleXmlExporter(_ReadableCells, XmlItemExporter):
+    """``-O out.xml``: one ``<item>`` per record, one readable element per field."""
