@@ -11,10 +11,11 @@ import pytest
 
 from newsbot.dates import parse_any, parse_human, parse_iso
 from newsbot.errors import BodyTooShort, EmptyPage, MissingUrl, NotAnArticle, NotHtml, Rejected
-from newsbot.extract import extract_article
+from newsbot.extract import build_article, extract_article, parse_page
 from newsbot.people import parse_people
 from newsbot.schema import validation_errors
 from newsbot.sites import get_rules
+from newsbot.sites.base import SiteRules
 from newsbot.text import Dateline, collapse_spaces, split_dateline
 from newsbot.urls import strip_tracking
 
@@ -76,13 +77,25 @@ def test_a_record_becomes_json_through_to_dict():
     assert json.loads(json.dumps(record.to_dict(), ensure_ascii=False)) == record.to_dict()
 
 
-def test_site_rules_reject_a_page_without_their_body_container():
-    class Strict(type(GENERIC)):
-        name = "strict"
-        body_selectors = ("div#article-body",)
+class _Strict(SiteRules):
+    name = "strict"
+    body_selectors = ("div#article-body",)
 
-    with pytest.raises(NotAnArticle):
-        extract_article(ARTICLE_HTML, URL, Strict())
+
+def test_site_rules_without_their_body_container_fall_back_to_the_generic_path_and_say_so():
+    # Issue #14: a redesign that renames the container must not silence the site.
+    hits: dict[str, bool] = {}
+    record = build_article(parse_page(ARTICLE_HTML, URL), _Strict(), hits=hits)
+    assert record.articleBody == extract_article(ARTICLE_HTML, URL, GENERIC).articleBody
+    assert record.metadata.extractor.endswith("strict/1 fallback")
+    assert hits["body"] is False and hits["fallback"] is True
+
+
+def test_site_rules_without_their_body_container_still_reject_a_page_with_no_article():
+    links = "".join(f'<li><a href="/a/{n}">Judul berita lain nomor {n} hari ini</a></li>' for n in range(30))
+    index = f"<html><head><title>Indeks</title></head><body><ul>{links}</ul></body></html>"
+    with pytest.raises(NotAnArticle, match="listing page"):
+        extract_article(index, URL, _Strict())
 
 
 def test_core_record_validates_and_is_deterministic():

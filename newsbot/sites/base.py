@@ -18,6 +18,7 @@ from newsbot.dates import WIB, parse_human, parse_iso
 from newsbot.items import Breadcrumb, Image, Person
 from newsbot.listings import Entry
 from newsbot.page import CANONICAL_LINK, ParsedPage, css
+from newsbot.pagekind import PUBLISHED_META
 from newsbot.people import parse_people
 from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
 from newsbot.urls import absolute, host, query_int, strip_tracking, with_query
@@ -54,13 +55,6 @@ COMMON_BOILERPLATE: tuple[str, ...] = (
     r"[^\s:][^.!?]{0,60}",
 )
 
-
-# Meta tags that carry the publication time, in the order they are trusted (Open Graph, itemprop, Dublin Core,
-# and the names of the common CMSs and analytics tags).
-PUBLISHED_META = ("article:published_time", "og:published_time", "og:article:published_time", "datepublished",
-                  "pubdate", "publishdate", "publish-date", "publish_date", "published_time", "publication_date",
-                  "sailthru.date", "parsely-pub-date", "article.published", "date", "dc.date", "dc.date.issued",
-                  "dcterms.created", "dcterms.date", "citation_publication_date")
 
 # Elements that are never article text on any site: media and their captions, code, ad inserts, embeds.
 NON_TEXT_SELECTORS: tuple[str, ...] = ("figure", "figcaption", "script", "style", "ins", "iframe", "noscript")
@@ -163,6 +157,28 @@ class SiteRules:
         """Site-specific line cleanup after the shared one; the default keeps every line."""
         return lines
 
+    # Layout health ----------------------------------------------------------------------------------
+    def rule_hits(self, page: ParsedPage) -> dict[str, bool]:
+        """Which of the site's own rules fired on ``page`` (not the JSON-LD and meta fallbacks behind them):
+        what the layout-drift alarm counts. A rule the site does not declare is left out."""
+        hits: dict[str, bool] = {}
+        if self.body_selectors:
+            hits["body"] = page.first(*self.body_selectors) is not None
+        if type(self).headline_selectors != SiteRules.headline_selectors:
+            hits["headline"] = page.text(*self.headline_selectors) is not None
+        hits["authors"] = bool(self.site_author_texts(page))
+        hits["editors"] = bool(self.site_editor_texts(page))
+        if self.date_selectors:
+            hits["datePublished"] = bool(self.visible_date(page))
+        if self.section_selectors or self.breadcrumb_selectors:
+            hits["section"] = page.first(*self.section_selectors, *self.breadcrumb_selectors) is not None
+        if self.tag_selectors:
+            hits["keywords"] = page.first(*self.tag_selectors) is not None
+        if self.image_selectors:
+            hits["image"] = page.first(*self.image_selectors) is not None
+        hits["pagination"] = self.pagination(page) is not None
+        return hits
+
     # Pagination -------------------------------------------------------------------------------------
     def pagination(self, page: ParsedPage) -> Pagination | None:
         """How to fetch the rest of a multi-page article, or None for a single page."""
@@ -257,19 +273,20 @@ class SiteRules:
         return parse_people(self.editor_texts(page))
 
     def author_texts(self, page: ParsedPage) -> list[str]:
-        """Byline texts, each later split into people."""
-        for selector in self.author_selectors:
-            found = page.texts(selector)
-            if found:
-                return found
-        return ld_names(page.article_ld.get("author")) or split_meta(page.meta_content("author"))
+        """Byline texts, each later split into people: the site's own, else JSON-LD and meta."""
+        return (self.site_author_texts(page) or ld_names(page.article_ld.get("author"))
+                or split_meta(page.meta_content("author")))
 
     def editor_texts(self, page: ParsedPage) -> list[str]:
-        for selector in self.editor_selectors:
-            found = page.texts(selector)
-            if found:
-                return found
-        return ld_names(page.article_ld.get("editor"))
+        return self.site_editor_texts(page) or ld_names(page.article_ld.get("editor"))
+
+    def site_author_texts(self, page: ParsedPage) -> list[str]:
+        """Bylines the site's own markup gives (its author selectors); a site with a byline block of its own
+        overrides this, not :meth:`author_texts`, so that the layout-drift alarm sees whether it fired."""
+        return _first_texts(page, self.author_selectors)
+
+    def site_editor_texts(self, page: ParsedPage) -> list[str]:
+        return _first_texts(page, self.editor_selectors)
 
     def visible_date(self, page: ParsedPage) -> str | None:
         return page.text(*self.date_selectors) if self.date_selectors else None
@@ -411,6 +428,14 @@ def _ld_breadcrumbs(node: dict[str, Any], base: str) -> list[Breadcrumb]:
         crumbs.append(Breadcrumb(name=clean_or_none(name) if isinstance(name, str) else None,
                                  url=absolute(base, url) if isinstance(url, str) else None))
     return crumbs
+
+
+def _first_texts(page: ParsedPage, selectors: Sequence[str]) -> list[str]:
+    for selector in selectors:
+        found = page.texts(selector)
+        if found:
+            return found
+    return []
 
 
 def _is_home_crumb(crumb: Breadcrumb) -> bool:

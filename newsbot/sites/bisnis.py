@@ -74,13 +74,8 @@ class BisnisRules(SiteRules):
         # The byline block is "Penulis : X" / "Editor : Y" items in one container.
         return [t for t in page.texts(".detailsAuthor .detailsAuthorItem") if t.lower().startswith(label)]
 
-    def author_texts(self, page: ParsedPage) -> list[str]:
-        return (
-            self._labelled(page, "penulis")
-            or page.texts("div.authorName")
-            or page.texts("div.authorNames a")
-            or super().author_texts(page)
-        )
+    def site_author_texts(self, page: ParsedPage) -> list[str]:
+        return self._labelled(page, "penulis") or page.texts("div.authorName") or page.texts("div.authorNames a")
 
-    def editor_texts(self, page: ParsedPage) -> list[str]:
-        return self._labelled(page, "editor") or super().editor_texts(page)
+    def site_editor_texts(self, page: ParsedPage) -> list[str]:
+        return self._labelled(page, "editor")

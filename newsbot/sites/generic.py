@@ -16,9 +16,10 @@ from lxml.html import HtmlElement
 from newsbot.dates import parse_human, parse_iso
 from newsbot.items import Image, Person
 from newsbot.page import ParsedPage
+from newsbot.pagekind import listing_problem
 from newsbot.people import parse_people
-from newsbot.sites.base import PUBLISHED_META, SiteRules, ld_names, ld_text, split_meta
-from newsbot.text import Dateline, clean_line, word_count
+from newsbot.sites.base import SiteRules, ld_names, ld_text, split_meta
+from newsbot.text import Dateline, clean_line
 from newsbot.urls import host
 
 # Elements that show a page's own dates on most templates, in the order they are trusted.
@@ -33,14 +34,6 @@ _BYLINE_MAX_CHARS = 80
 # "Editor : Heryadi", "Penyunting: X", "Edited by X": an editor the page names with a label.
 _EDITOR_LABEL = re.compile(r"^(?:editor|penyunting|redaktur|edited by)\s*:?\s*(?P<name>\S.{1,60})$", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:·•»]\s+")
-# Root elements of the XML listings (sitemaps, feeds) that an HTML parser wraps in a body.
-_XML_LISTINGS = frozenset({"urlset", "sitemapindex", "rss", "feed", "rdf:rdf", "rdf"})
-# A listing page: nothing declares an article (JSON-LD, og:type, a publication time), its text is mostly link
-# lines (menus, headlines of other pages) and it has little prose, lines of a sentence or more.
-MIN_PROSE_WORDS = 40
-LISTING_LINK_SHARE, MIN_LISTING_LINKS, MIN_HEADLINES = 0.5, 5, 10
-_SENTENCE_END = re.compile(r"[.!?…\"'”’)]\s*$")
-
 
 class GenericRules(SiteRules):
     name = "generic"
@@ -52,28 +45,7 @@ class GenericRules(SiteRules):
     )
 
     def not_article(self, page: ParsedPage, lines: Sequence[str]) -> str | None:
-        body = page.tree.find("body")
-        first = body[0].tag if body is not None and len(body) else None
-        if isinstance(first, str) and first.lower() in _XML_LISTINGS:
-            return f"an XML {first} document (a sitemap or feed)"
-        if self._declares_article(page):
-            return None
-        # A line that is the text of a link is a menu entry or another page's headline, however long.
-        link_texts = [clean_line(a.text_content()) for a in page.tree.iter("a")]
-        linked = {text.casefold() for text in link_texts}
-        prose = sum(word_count(line) for line in lines if line.casefold() not in linked and _is_prose(line))
-        if prose >= MIN_PROSE_WORDS:
-            return None
-        links = sum(line.casefold() in linked for line in lines)
-        headlines = len({text for text in link_texts if word_count(text) >= 4})
-        if (links >= MIN_LISTING_LINKS and links >= LISTING_LINK_SHARE * len(lines)) or headlines >= MIN_HEADLINES:
-            return (f"{prose} words of prose, {links} of {len(lines)} lines are links, {headlines} headline links "
-                    "and no article markup (a listing page)")
-        return None
-
-    def _declares_article(self, page: ParsedPage) -> bool:
-        og_type = (page.meta_content("og:type") or "").strip().lower()
-        return bool(page.article_ld) or og_type == "article" or page.meta_content(*PUBLISHED_META) is not None
+        return listing_problem(page, lines)
 
     def headline(self, page: ParsedPage) -> str | None:
         """The title the page declares (JSON-LD, ``og:title``, ``<title>``) without the site's name: the first
@@ -182,11 +154,6 @@ def _following(el: HtmlElement) -> Iterator[HtmlElement]:
         for sibling in ancestor.itersiblings():
             yield sibling
             yield from sibling.iterdescendants()
-
-
-def _is_prose(line: str) -> bool:
-    words = word_count(line)
-    return words >= 15 or len(line) >= 80 or (words >= 8 and bool(_SENTENCE_END.search(line)))
 
 
 def _agree(h1: str, title: str) -> bool:

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 from newsbot.items import Person
 from newsbot.listings import Entry
 from newsbot.page import ParsedPage
-from newsbot.sites.base import Pagination, SiteRules
+from newsbot.people import parse_people
+from newsbot.sites.base import Pagination, SiteRules, ld_names
 from newsbot.text import Dateline
 from newsbot.urls import absolute, strip_tracking, with_query
 
@@ -79,14 +80,14 @@ class SindonewsRules(SiteRules):
             return None
         return urlunsplit(parts._replace(path=f"/indeks/{cid}/{offset}"))
 
-    def editors(self, page: ParsedPage) -> list[Person]:
+    def site_editor_texts(self, page: ParsedPage) -> list[str]:
         # The desk editor signs with initials in parentheses at the end of the body: "(ian)".
-        people = []
-        for raw in page.texts("div#detail-desc .editor, div.detail-desc .editor") or page.texts("article .editor"):
-            name = raw.strip().strip("()").strip()
-            if name:
-                people.append(Person(name=name, nameRaw=raw))
-        return people or super().editors(page)
+        return page.texts("div#detail-desc .editor, div.detail-desc .editor") or page.texts("article .editor")
+
+    def editors(self, page: ParsedPage) -> list[Person]:
+        # Initials are not a name parse_people would keep: they are the editor as the site writes it.
+        people = [Person(name=raw.strip().strip("()").strip(), nameRaw=raw) for raw in self.site_editor_texts(page)]
+        return [p for p in people if p.name] or parse_people(ld_names(page.article_ld.get("editor")))
 
     def canonical_first_page(self, url: str) -> str:
         parts = urlsplit(strip_tracking(url, drop=("showpage",)))
