@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 
 from lxml.etree import _Element
 from lxml.html import HtmlElement
@@ -36,7 +36,8 @@ BOILERPLATE_HEADINGS: tuple[str, ...] = (
     r"pilihan (?:editor|redaksi)", r"terpopuler", r"populer", r"terkini", r"terbaru",
     r"direkomendasikan(?: dari editorial)?",
     r"video rekomendasi", r"ringkasan(?: berita)?", r"(?:baca|lihat) (?:berita|artikel) (?:lainnya|selengkapnya)",
-    r"berita utama", r"(?:top |latest )?headlines?",
+    r"berita utama", r"(?:top |latest )?headlines?", r"(?:konten|artikel|berita) (?:premium|eksklusif)",
+    r"khusus (?:pelanggan|member)", r"(?:premium|subscriber) content",
     # English
     r"related(?: (?:articles?|stories|posts|news|content|coverage|reading|links|topics|videos?))?",
     r"(?:read|see) (?:more|also|next)", r"more (?:from|on|stories|news|in)\b.{0,40}",
@@ -56,6 +57,9 @@ BOILERPLATE_NOTES: tuple[str, ...] = (
     r"(?:dapatkan|simak|cek|baca|ikuti|gabung|join|follow).{0,80}(?:whatsapp|google news|wa channel|telegram|"
     r"saluran wa).*",
     r"(?:download|unduh) aplikasi.*",
+    # Subscription prompts: the paywall's box, not the article.
+    r".{0,120}\b(?:sudah berlangganan|already (?:a )?subscri(?:ber|bed))\?.{0,120}",
+    r"(?:langganan|berlangganan|subscribe) sekarang.{0,80}", r"silakan (?:login|masuk) untuk .{0,120}",
 )
 # A heading that opens the readers' comments.
 COMMENT_HEADINGS: tuple[str, ...] = (
@@ -70,10 +74,14 @@ _NOTES = compile_phrases(BOILERPLATE_NOTES)
 _COMMENTS = compile_phrases(f"{p}\\s*:?" for p in COMMENT_HEADINGS)
 _WORD = re.compile(r"\w+")
 
-# Leaf-like page elements an extracted block can come from; containers count only with text of their own.
-_LEAVES = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote", "pre", "figcaption")
+# Page elements an extracted block can come from (a list block from its ul or ol); containers count only
+# with text of their own.
+_LEAVES = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote", "pre", "figcaption",
+           "ul", "ol", "dl", "table")
 _CONTAINERS = ("div", "span", "section", "article", "font", "center")
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# trafilatura's blocks that hold other blocks, and can open with a heading of their own.
+_BOXES = ("quote", "list", "table", "div")
 # A box of boilerplate is small: at most this much text, and at most this share of the extracted text.
 BOX_MAX_CHARS = 1500
 BOX_MAX_SHARE = 0.4
@@ -87,7 +95,8 @@ COMMENTS_FROM = 0.5
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()[:64]
+    # Without any whitespace: trafilatura joins list items with none, the page has newlines between them.
+    return "".join(text.split()).casefold()[:56]
 
 
 def _text(el: _Element) -> str:
@@ -99,33 +108,46 @@ def _words(text: str) -> int:
 
 
 class Source:
-    """The page elements behind an extraction's blocks, found by their text (trafilatura keeps no pointers)."""
+    """The page elements behind an extraction's blocks, found by their text (trafilatura keeps no pointers).
+
+    A short text can stand on a page several times ("Ambang Batas Parlemen" as a subheading and as a tag link
+    at the foot), so blocks are matched in order: each to the first element with its text after the element
+    the block before it matched, as the extraction keeps the page's order.
+    """
 
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
-        self._index: dict[str, list[HtmlElement]] | None = None
+        self._index: dict[str, list[tuple[int, HtmlElement]]] | None = None
 
     @property
-    def index(self) -> dict[str, list[HtmlElement]]:
-        # Built on first use: most pages need no lookup at all when nothing in them looks like boilerplate.
+    def index(self) -> dict[str, list[tuple[int, HtmlElement]]]:
+        """Normalized text prefix -> (document position, element), in document order."""
+        # Built on first use: a page with no block to look up never pays for it.
         if self._index is None:
-            index: dict[str, list[HtmlElement]] = {}
-            for el in self.root.iter(_LEAVES + _CONTAINERS):
+            index: dict[str, list[tuple[int, HtmlElement]]] = {}
+            for position, el in enumerate(self.root.iter(_LEAVES + _CONTAINERS)):
                 if el.tag in _CONTAINERS and not (el.text and el.text.strip()):
                     continue
                 key = _norm(el.text_content())
                 if len(key) >= 3:
-                    index.setdefault(key, []).append(el)
+                    index.setdefault(key, []).append((position, el))
             self._index = index
         return self._index
 
-    def elements(self, block: _Element) -> list[HtmlElement]:
-        """Every page element whose text starts like ``block``'s (the deepest last)."""
-        return self.index.get(_norm(_text(block)), [])
-
-    def element(self, block: _Element) -> HtmlElement | None:
-        found = self.elements(block)
-        return found[-1] if found else None
+    def match(self, blocks: Sequence[_Element]) -> list[HtmlElement | None]:
+        """The page element each of ``blocks`` came from (None where it cannot be found), in order."""
+        found: list[HtmlElement | None] = []
+        last = -1
+        for block in blocks:
+            candidates = self.index.get(_norm(_text(block)))
+            if not candidates:
+                found.append(None)
+                continue
+            later = next((c for c in candidates if c[0] > last), None)
+            position, el = later or candidates[-1]
+            found.append(el)
+            last = max(last, position)
+        return found
 
 
 def link_ratio(el: HtmlElement) -> float:
@@ -143,8 +165,10 @@ def prune(body: _Element, source: Source) -> Counter[str]:
     blocks = list(body)
     if not blocks:
         return fired
+    # Keyed by id(): ``blocks`` holds every block for the whole call, so no id is reused.
     texts = {id(block): _text(block) for block in blocks}
     total = sum(len(t) for t in texts.values()) or 1
+    origin = {id(block): el for block, el in zip(blocks, source.match(blocks), strict=True) if el is not None}
     doomed: set[int] = set()
 
     def remove(block: _Element, rule: str) -> None:
@@ -152,9 +176,16 @@ def prune(body: _Element, source: Source) -> Counter[str]:
             doomed.add(id(block))
             fired[rule] += 1
 
+    def remove_box(box: HtmlElement | None, rule: str) -> None:
+        for other in blocks:
+            el = origin.get(id(other))
+            if box is not None and el is not None and (el is box or any(a is box for a in el.iterancestors())):
+                remove(other, rule)
+
     seen = 0
     for position, block in enumerate(blocks):
         text = texts[id(block)]
+        el = origin.get(id(block))
         if id(block) in doomed or not text:
             continue
         if seen >= COMMENTS_FROM * total and _COMMENTS.match(text):
@@ -164,24 +195,23 @@ def prune(body: _Element, source: Source) -> Counter[str]:
         seen += len(text)
         if _HEADINGS.match(text):
             remove(block, "heading")
-            box = _heading_box(block, source, total)
+            box = _heading_box(text, el, total)
             if box is not None:
-                for other in _blocks_inside(box, blocks, source):
-                    remove(other, "heading")
+                remove_box(box, "heading")
             else:
-                for follower in _followers(blocks[position + 1:], texts, source):
+                for follower in _followers(blocks[position + 1:], texts, origin):
                     remove(follower, "heading")
+        elif block.tag in _BOXES and _HEADINGS.match(_opening(block)):
+            # A box whose first line is a boilerplate heading: "Ringkasan Berita:" and its bullets in a quote.
+            remove(block, "heading")
         elif _NOTES.match(text):
             remove(block, "note")
-            box = _note_box(block, source, total)
-            if box is not None:
-                for other in _blocks_inside(box, blocks, source):
-                    remove(other, "note")
+            remove_box(_note_box(text, el, total), "note")
         elif block.tag == "list" and _is_link_list(block, source):
             remove(block, "link-list")
-        elif block.tag in ("p", "head") and _is_link_line(block, text, source):
+        elif block.tag in ("p", "head") and _is_link_line(text, el):
             remove(block, "link-line")
-        elif block.tag == "p" and _is_teaser(block, source):
+        elif block.tag == "p" and el is not None and _is_teaser(el):
             remove(block, "teaser")
     for block in blocks:
         if id(block) in doomed:
@@ -189,57 +219,55 @@ def prune(body: _Element, source: Source) -> Counter[str]:
     return fired
 
 
-def _heading_box(block: _Element, source: Source, total: int) -> HtmlElement | None:
+def _opening(block: _Element) -> str:
+    """The first line of a box: its own text before its first child, else its first child's text."""
+    own = " ".join((block.text or "").split())
+    if own:
+        return own
+    return _text(block[0]) if len(block) else ""
+
+
+def _heading_box(heading: str, el: HtmlElement | None, total: int) -> HtmlElement | None:
     """The page box a boilerplate heading opens: its highest ancestor (four levels up at most) that starts with
     the heading and holds more, while it stays small; None when the heading stands loose in the article."""
+    if el is None:
+        return None
     limit = min(BOX_MAX_CHARS, BOX_MAX_SHARE * total)
-    heading = _norm(_text(block))
-    for el in reversed(source.elements(block)):
-        best, node = None, el
-        for _ in range(4):
-            parent = node.getparent()
-            if parent is None or parent.tag in ("body", "html"):
-                break
-            text = " ".join(parent.text_content().split())
-            if len(text) > limit or not text.casefold().startswith(heading):
-                break
-            node = parent
-            if len(text) > len(heading):
-                best = node
-        if best is not None:
-            return best
-    return None
+    key = heading.casefold()
+    best, node = None, el
+    for _ in range(4):
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        text = " ".join(parent.text_content().split())
+        if len(text) > limit or not text.casefold().startswith(key):
+            break
+        node = parent
+        if len(text) > len(heading):
+            best = node
+    return best
 
 
-def _note_box(block: _Element, source: Source, total: int) -> HtmlElement | None:
+def _note_box(note: str, el: HtmlElement | None, total: int) -> HtmlElement | None:
     """The smallest page box holding a note and something more, if it is small."""
+    if el is None:
+        return None
     limit = min(BOX_MAX_CHARS, BOX_MAX_SHARE * total)
-    own = len(_text(block))
-    for el in reversed(source.elements(block)):
-        for parent in el.iterancestors():
-            if parent.tag in ("body", "html"):
-                break
-            size = len(" ".join(parent.text_content().split()))
-            if size > own:
-                if size <= limit:
-                    return parent
-                break
+    for parent in el.iterancestors():
+        if parent.tag in ("body", "html"):
+            break
+        size = len(" ".join(parent.text_content().split()))
+        if size > len(note):
+            return parent if size <= limit else None
     return None
 
 
-def _blocks_inside(box: HtmlElement, blocks: Iterable[_Element], source: Source) -> Iterator[_Element]:
-    for block in blocks:
-        el = source.element(block)
-        if el is not None and (el is box or any(a is box for a in el.iterancestors())):
-            yield block
-
-
-def _followers(after: list[_Element], texts: dict[int, str], source: Source) -> Iterator[_Element]:
+def _followers(after: list[_Element], texts: dict[int, str], origin: dict[int, HtmlElement]) -> Iterator[_Element]:
     """The blocks a loose boilerplate heading introduces: lists, link lines and short lines, up to the first
     line of prose."""
     for block in after:
         text = texts[id(block)]
-        el = source.element(block)
+        el = origin.get(id(block))
         if not text:
             return
         if block.tag == "list" or (el is not None and link_ratio(el) >= 0.5) or _words(text) <= FOLLOWER_WORDS:
@@ -252,21 +280,16 @@ def _is_link_list(block: _Element, source: Source) -> bool:
     items = [item for item in block.iter("item") if _text(item)]
     if len(items) < 2:
         return False
-    ratios = [link_ratio(el) for el in (source.element(item) for item in items) if el is not None]
+    # The items are page elements of their own (li), matched apart from the blocks.
+    ratios = [link_ratio(el) for el in source.match(items) if el is not None]
     return len(ratios) >= 0.6 * len(items) and sum(ratios) / len(ratios) >= LINK_LIST_RATIO
 
 
-def _is_link_line(block: _Element, text: str, source: Source) -> bool:
-    if _words(text) > LINK_LINE_WORDS:
-        return False
-    el = source.element(block)
-    return el is not None and link_ratio(el) >= LINK_LINE_RATIO
+def _is_link_line(text: str, el: HtmlElement | None) -> bool:
+    return el is not None and _words(text) <= LINK_LINE_WORDS and link_ratio(el) >= LINK_LINE_RATIO
 
 
-def _is_teaser(block: _Element, source: Source) -> bool:
-    el = source.element(block)
-    if el is None:
-        return False
+def _is_teaser(el: HtmlElement) -> bool:
     node = el
     for _ in range(3):
         node = node.getparent()

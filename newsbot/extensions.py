@@ -163,6 +163,9 @@ class Progress:
             f"dropped {sum(dropped.values())}" + (f" ({reasons})" if reasons else ""),
             f"already seen {stats.get_value('newsbot/discovery/seen', 0) + stats.get_value('newsbot/skipped/seen', 0)}",
         ]
+        drift = stats.get_value("newsbot/drift")
+        if drift:
+            parts.append(f"layout drift: {drift}")
         prefix = f"finished ({final})" if final else "progress"
         logger.info("%s: %s", prefix, ", ".join(parts))
 

@@ -75,22 +75,24 @@ class BodyText:
     fallback: bool = False
 
 
-def body_lines(page: ParsedPage, rules: SiteRules) -> BodyText:
+def body_lines(page: ParsedPage, rules: SiteRules, header: Sequence[str | None] = ()) -> BodyText:
     """The cleaned text lines of one page's body, before dateline handling.
 
     A site's body comes from its selectors. When they find nothing, or far fewer words than the page holds
     (a redesign renamed the container, or it now holds a teaser), the generic path reads the page instead,
     with the site's own boilerplate phrases; the record says so (``metadata.extractor`` ends in ``fallback``).
+    ``header`` (headline, description) is what the whole-page reading must not take for text when it stands
+    outside the article (:func:`~newsbot.maintext.page_lines`).
     """
     if not rules.body_selectors:
-        return BodyText(rules.clean_lines(page_lines(page.tree, page.url, rules.boilerplate).lines, page))
+        return BodyText(rules.clean_lines(page_lines(page.tree, page.url, rules.boilerplate, header).lines, page))
     own: list[str] = []
     if rules.has_body(page):
         own = element_lines(rules.body_element(page), page.url, rules.boilerplate).lines
         words = word_count(" ".join(own))
         if words >= CHECK_BELOW_WORDS and words >= CHECK_BELOW_SHARE * _paragraph_words(page):
             return BodyText(rules.clean_lines(own, page))
-    generic = page_lines(page.tree, page.url, rules.boilerplate).lines
+    generic = page_lines(page.tree, page.url, rules.boilerplate, header).lines
     if not rules.has_body(page) or word_count(" ".join(generic)) >= FALLBACK_FACTOR * word_count(" ".join(own)):
         return BodyText(rules.clean_lines(generic, page), fallback=True)
     return BodyText(rules.clean_lines(own, page))
@@ -127,11 +129,12 @@ def build_article(
     if hits is not None:
         hits.update(rules.rule_hits(first))
     headline = rules.headline(first)
+    description = rules.description(first)
     pages = body_pages or (first,)
     lines: list[str] = []
     fallback = False
     for page in pages:
-        text = body_lines(page, rules)
+        text = body_lines(page, rules, (headline, description))
         lines.extend(text.lines)
         fallback |= text.fallback
     if hits is not None:
@@ -168,7 +171,7 @@ def build_article(
         site=rules.name,
         publisher=rules.publisher_name(first),
         headline=headline,
-        description=rules.description(first),
+        description=description,
         articleBody=body,
         authors=_people(rules.authors, first, pages[-1]),
         editors=_people(rules.editors, first, pages[-1]),

@@ -41,18 +41,19 @@ def without_volatile(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def crawl(spider: str, args: dict[str, str], *, extra: Iterable[str] = (), seen_store: Path | None = None,
-          drop_log: Path | None = None) -> tuple[int, list[dict[str, Any]], str]:
+          drop_log: Path | None = None, health_report: Path | None = None) -> tuple[int, list[dict[str, Any]], str]:
     """Run ``scrapy crawl`` in a subprocess (the exact path a user takes); return (exit code, records, log).
 
-    The seen-store and the drop log go to ``seen_store`` and ``drop_log`` if given, else to throwaway files:
-    a tool run must not leave state behind in ``output/`` that changes what the user's next crawl fetches.
+    The seen-store, the drop log and the health report go to ``seen_store``, ``drop_log`` and
+    ``health_report`` if given, else to throwaway files: a tool run must not leave state behind in ``output/``
+    that changes what the user's next crawl fetches.
     """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jsonl"
         store = seen_store or Path(tmp) / "seen.sqlite"
         cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", f"{out}:jsonlines", "-L", "INFO",
                "-s", f"NEWSBOT_SEEN_STORE={store}", "-s", f"NEWSBOT_DROP_LOG={drop_log or Path(tmp) / 'dropped.jsonl'}",
-               *extra]
+               "-s", f"NEWSBOT_HEALTH_REPORT={health_report or Path(tmp) / 'health.json'}", *extra]
         for name, value in args.items():
             cmd += ["-a", f"{name}={value}"]
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lxml.html
@@ -94,28 +95,52 @@ def element_lines(element: HtmlElement, url: str, boilerplate: re.Pattern[str]) 
     return tree_lines(text_tree(element, url, SITE_OPTIONS), source, boilerplate)
 
 
-def page_lines(root: HtmlElement, url: str, boilerplate: re.Pattern[str]) -> Lines:
-    """Lines of the article on a whole page, found without any site rules."""
+def page_lines(root: HtmlElement, url: str, boilerplate: re.Pattern[str], header: Sequence[str | None] = ()) -> Lines:
+    """Lines of the article on a whole page, found without any site rules.
+
+    ``header`` holds texts that are the page's, not the article's, when they stand outside the article's
+    container: the headline and the summary line (dek) that templates repeat above the text.
+    """
     source = Source(root)
-    tree = text_tree(root, url, GENERIC_PRECISION)
-    if tree is not None:
-        _read_continuations(tree, source)
-    best = tree_lines(tree, source, boilerplate)
+    best = _read(root, url, GENERIC_PRECISION, source, boilerplate, header)
     if word_count(" ".join(best.lines)) < SECOND_PASS_WORDS:
-        balanced = text_tree(root, url, GENERIC_BALANCED)
-        if balanced is not None:
-            _read_continuations(balanced, source)
-        other = tree_lines(balanced, source, boilerplate)
+        other = _read(root, url, GENERIC_BALANCED, source, boilerplate, header)
         if word_count(" ".join(other.lines)) > word_count(" ".join(best.lines)):
             best = other
     return best
 
 
-def _read_continuations(tree: _Element, source: Source) -> None:
-    """Add the prose of sibling containers alike to the one trafilatura read (an article split into chunks)."""
-    container = _main_container(tree, source)
-    if container is None:
+def _read(root: HtmlElement, url: str, options: Extractor, source: Source, boilerplate: re.Pattern[str],
+          header: Sequence[str | None]) -> Lines:
+    tree = text_tree(root, url, options)
+    if tree is not None:
+        known = {clean_line(text).casefold() for text in header if text}
+        # Found without the header's blocks: next to a short article they would pull it up to the whole page.
+        container = _main_container(tree, source, known)
+        if container is not None:
+            _read_continuations(tree, container)
+            _drop_header(tree, source, container, known)
+    return tree_lines(tree, source, boilerplate)
+
+
+def _is_header(block: _Element, known: set[str]) -> bool:
+    return bool(known) and clean_line("".join(block.itertext())).casefold() in known
+
+
+def _drop_header(tree: _Element, source: Source, container: HtmlElement, known: set[str]) -> None:
+    """Remove blocks that repeat the headline or the dek from outside the article's container. Inside it, a
+    line equal to the description is the article's lead (most pages derive the description from it)."""
+    if not known:
         return
+    blocks = list(tree)
+    for block, el in zip(blocks, source.match(blocks), strict=True):
+        if el is not None and _is_header(block, known) and el is not container \
+                and not any(a is container for a in el.iterancestors()):
+            tree.remove(block)
+
+
+def _read_continuations(tree: _Element, container: HtmlElement) -> None:
+    """Add the prose of sibling containers alike to the one trafilatura read (an article split into chunks)."""
     node = container
     for _ in range(3):
         parent = node.getparent()
@@ -135,13 +160,13 @@ def _read_continuations(tree: _Element, source: Source) -> None:
         node = parent
 
 
-def _main_container(tree: _Element, source: Source) -> HtmlElement | None:
-    """The deepest page element holding most of the extracted text."""
+def _main_container(tree: _Element, source: Source, header: set[str] = frozenset()) -> HtmlElement | None:
+    """The deepest page element holding most of the extracted text (the header's blocks left out)."""
     weight: Counter[HtmlElement] = Counter()
     matched = 0
-    for block in tree:
-        el = source.element(block)
-        if el is None:
+    blocks = list(tree)
+    for block, el in zip(blocks, source.match(blocks), strict=True):
+        if el is None or _is_header(block, header):
             continue
         size = len(" ".join("".join(block.itertext()).split()))
         matched += size

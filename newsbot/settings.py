@@ -78,7 +78,15 @@ EXTENSIONS = {
     "newsbot.extensions.JobdirGuard": 0,
     "newsbot.extensions.MemoryProbe": 900,
     "newsbot.drops.DropLog": 0,
+    "newsbot.health.LayoutHealth": 400,
 }
+# The layout-drift alarm (newsbot.health): each site rule's hit rate over the last this many article pages is
+# compared with the rate the site expects (0 turns the alarm off); a rule below this share of its expected
+# rate is in drift. The health report (per rule: hits, pages, rate, expected) is written at the end; "" skips it.
+NEWSBOT_HEALTH_WINDOW = 50
+NEWSBOT_DRIFT_RATIO = 0.5
+NEWSBOT_HEALTH_REPORT = "output/%(name)s/health-%(date)s.json"
+
 # A progress line (pages/min, records, drops by reason) every this many seconds; 0 turns it off.
 NEWSBOT_PROGRESS_INTERVAL = 60.0
 

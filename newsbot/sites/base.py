@@ -104,6 +104,10 @@ class SiteRules:
     image_selectors: ClassVar[tuple[str, ...]] = ()
     caption_selectors: ClassVar[tuple[str, ...]] = ()
     paywall_selectors: ClassVar[tuple[str, ...]] = ()
+    # The share of article pages each of the site's own rules (see rule_hits) fires on: the layout-drift alarm
+    # (newsbot.health) warns when one falls well below it. Pagination is counted but has no expected rate: how
+    # many articles run over several pages is the newsroom's choice, not the layout's.
+    expected_rates: ClassVar[dict[str, float]] = {}
     # A body shorter than this (in words) is no article, unless a paywall explains it.
     min_body_words: ClassVar[int] = 20
 

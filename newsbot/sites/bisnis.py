@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from typing import ClassVar
 
 from newsbot.listings import Entry
 from newsbot.page import ParsedPage
@@ -17,6 +18,12 @@ class BisnisRules(SiteRules):
     version = "1"
     publisher = "Bisnis.com"
     domains = ("bisnis.com",)
+
+    # How often each rule fires on this site's article pages (the layout-drift alarm's baseline).
+    expected_rates: ClassVar[dict[str, float]] = {
+        "body": 0.95, "headline": 0.95, "authors": 0.9, "editors": 0.8, "datePublished": 0.95, "section": 0.9,
+        "keywords": 0.8, "image": 0.8,
+    }
 
     body_selectors = ("article.detailsContent", "div.detailsContent")
     drop_selectors = (

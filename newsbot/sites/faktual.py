@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import ClassVar
 
 from newsbot.sites.base import SiteRules
 from newsbot.text import Dateline
@@ -19,6 +20,12 @@ class FaktualRules(SiteRules):
     version = "1"
     publisher = "Faktual Indonesia"
     domains = tuple(filter(None, (d.strip() for d in os.environ.get("FAKTUAL_DOMAINS", DEFAULT_DOMAIN).split(","))))
+
+    # How often each rule fires on this site's article pages (the layout-drift alarm's baseline).
+    expected_rates: ClassVar[dict[str, float]] = {
+        "body": 0.95, "headline": 0.95, "authors": 0.9, "datePublished": 0.95, "section": 0.9,
+        "keywords": 0.8, "image": 0.8,
+    }
 
     body_selectors = ("#mvp-content-main", "#zox-content-main", ".mvp-content-main")
     drop_selectors = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from typing import ClassVar
 
 from newsbot.listings import Entry
 from newsbot.page import ParsedPage
@@ -22,6 +23,12 @@ class TribunRules(SiteRules):
     version = "1"
     publisher = "Tribunnews.com"
     domains = ("tribunnews.com",)
+
+    # How often each rule fires on this site's article pages (the layout-drift alarm's baseline).
+    expected_rates: ClassVar[dict[str, float]] = {
+        "body": 0.95, "headline": 0.95, "authors": 0.9, "editors": 0.8, "datePublished": 0.95,
+        "keywords": 0.8, "image": 0.8,
+    }
 
     body_selectors = ("div.side-article.txt-article", "div.txt-article")
     drop_selectors = (

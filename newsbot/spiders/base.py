@@ -29,6 +29,7 @@ from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extensions import feed_uri_params
 from newsbot.extract import build_article, pagination, parse_page
 from newsbot.feedstorage import last_records
+from newsbot.health import rules_checked
 from newsbot.items import Article
 from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
 from newsbot.middlewares import TRUSTED_URL, HostUnreachable
@@ -471,15 +472,20 @@ class ArticleSpider(scrapy.Spider):
             # Fetched while the limit was being reached: left for the next run, not marked seen.
             self.crawler.stats.inc_value("newsbot/skipped/over_limit")
             return
+        hits: dict[str, bool] = {}
         try:
             article = build_article(first, self.rules, body_pages=pages, page_count=count, url=url,
-                                    downloaded=datetime.now(UTC))
+                                    downloaded=datetime.now(UTC), hits=hits)
             published = datetime.fromisoformat(article.datePublished) if article.datePublished else None
             if not self.window.admits(published, self.rules.timezone):
                 raise OutOfWindow(f"published {article.datePublished}")
         except Rejected as rejection:
             self.drop(url, rejection)
             return
+        finally:
+            # Dropped pages count too: a redesign that turns articles into drops is drift.
+            if hits:
+                self.crawler.signals.send_catch_log(rules_checked, site=self.rules.name, hits=hits)
         self.records += 1
         yield article
         if self.limit is not None and self.records >= self.limit:
