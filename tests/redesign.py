@@ -47,12 +47,14 @@ def selector_names(selectors: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return exact, {f for f in fragments if f}
 
 
-def redesign_html(html: bytes, rules: SiteRules) -> bytes:
+def redesign_html(html: bytes, rules: SiteRules, *, container_too: bool = True) -> bytes:
+    """``html`` redesigned: boilerplate blocks renamed and moved, and unless ``container_too`` is false, the
+    article container renamed and wrapped (false: the site's own markup with boilerplate under new names)."""
     root = lxml.html.document_fromstring(html)
     body = root.xpath("|".join(_xpath(s) for s in rules.body_selectors)) if rules.body_selectors else []
     container = body[0] if body else None
     boilerplate = [el for selector in rules.drop_selectors for el in root.cssselect(selector)]
-    exact, fragments = selector_names(rules.body_selectors + rules.drop_selectors)
+    exact, fragments = selector_names((rules.body_selectors if container_too else ()) + rules.drop_selectors)
 
     def new_name(token: str) -> str:
         return renamed(token) if token in exact or any(f in token for f in fragments) else token
@@ -75,10 +77,11 @@ def redesign_html(html: bytes, rules: SiteRules) -> bytes:
             container.insert(0, block)
             if tail and tail.strip():
                 container.text = (container.text or "") + tail
-        # An extra wrapper around the article container.
-        wrapper = lxml.html.Element("div", {"class": "layout-2027"})
-        container.addprevious(wrapper)
-        wrapper.append(container)
+        if container_too:
+            # An extra wrapper around the article container.
+            wrapper = lxml.html.Element("div", {"class": "layout-2027"})
+            container.addprevious(wrapper)
+            wrapper.append(container)
     return lxml.html.tostring(root, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
@@ -88,7 +91,7 @@ def _xpath(selector: str) -> str:
     return HTMLTranslator().css_to_xpath(selector)
 
 
-def redesign_case(case: Case, rules: SiteRules, target: Path) -> Path:
+def redesign_case(case: Case, rules: SiteRules, target: Path, *, container_too: bool = True) -> Path:
     """A copy of ``case`` in ``target`` with every HTML response redesigned (other files copied as they are)."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(case.directory / CASE_FILE, target / CASE_FILE)
@@ -98,7 +101,7 @@ def redesign_case(case: Case, rules: SiteRules, target: Path) -> Path:
         content_type = stored.headers.get("Content-Type", "text/html")
         data = stored.path.read_bytes()
         if content_type.startswith(_HTML_TYPES) and re.search(rb"<html", data[:2048], re.IGNORECASE):
-            data = redesign_html(data, rules)
+            data = redesign_html(data, rules, container_too=container_too)
         destination.write_bytes(data)
     return target
 

@@ -14,11 +14,12 @@ from newsbot.listings import Entry
 from newsbot.page import ParsedPage
 from newsbot.people import parse_people
 from newsbot.sites.base import Pagination, SiteRules, ld_names
-from newsbot.text import Dateline
+from newsbot.text import Dateline, clean_line
 from newsbot.urls import absolute, strip_tracking, with_query
 
 _PAGE_OFFSET = re.compile(r"(/read/\d+/\d+/[^/?#]+)/\d+$")
 _INDEX_PAGE_SIZE = 20
+_SIGNATURE = re.compile(r"^\([a-z]{2,5}\)$")
 
 
 class SindonewsRules(SiteRules):
@@ -92,8 +93,15 @@ class SindonewsRules(SiteRules):
         return urlunsplit(parts._replace(path=f"/indeks/{cid}/{offset}"))
 
     def site_editor_texts(self, page: ParsedPage) -> list[str]:
-        # The desk editor signs with initials in parentheses at the end of the body: "(ian)".
-        return page.texts("div#detail-desc .editor, div.detail-desc .editor") or page.texts("article .editor")
+        # The desk editor signs with initials in parentheses at the end of the body: "(ian)", in a div.editor;
+        # under another class name, the last such signature in the article is the same one.
+        found = page.texts("div#detail-desc .editor, div.detail-desc .editor") or page.texts("article .editor")
+        if found:
+            return found
+        scope = page.first(*self.body_selectors, "article")
+        scope = page.tree if scope is None else scope
+        signatures = (clean_line(el.text_content()) for el in reversed(list(scope.iter("div", "span", "p", "em"))))
+        return next(([text] for text in signatures if _SIGNATURE.match(text)), [])
 
     def editors(self, page: ParsedPage) -> list[Person]:
         # Initials are not a name parse_people would keep: they are the editor as the site writes it.
