@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from newsbot.dates import WIB, parse_human, parse_iso
+from newsbot.core.dates import WIB, parse_human, parse_iso
+from newsbot.core.page import CANONICAL_LINK, ParsedPage, css
+from newsbot.core.people import parse_people
+from newsbot.core.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
+from newsbot.core.urls import absolute, host, query_int, strip_tracking, with_query
 from newsbot.items import Breadcrumb, Image, Person
-from newsbot.listings import Entry
-from newsbot.page import CANONICAL_LINK, ParsedPage, css
-from newsbot.people import parse_people
-from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
-from newsbot.urls import absolute, host, query_int, strip_tracking, with_query
+from newsbot.sites.listings import Entry
 
 # Lines that are boilerplate on Indonesian news pages (and their translated republishers) whatever the
 # site: related-article prompts, ad labels, share and app prompts, video-player chrome, source links.

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from newsbot.listings import Entry
-from newsbot.page import ParsedPage
+from newsbot.core.page import ParsedPage
+from newsbot.core.text import Dateline
 from newsbot.sites.base import SiteRules
-from newsbot.text import Dateline
+from newsbot.sites.listings import Entry
 
 
 class BisnisRules(SiteRules):

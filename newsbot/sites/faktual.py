@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import re
 
+from newsbot.core.text import Dateline
 from newsbot.sites.base import SiteRules
-from newsbot.text import Dateline
 
 DEFAULT_DOMAIN = "faktual-indonesia.com"
 

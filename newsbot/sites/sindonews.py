@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
+from newsbot.core.page import ParsedPage
+from newsbot.core.text import Dateline
+from newsbot.core.urls import absolute, strip_tracking, with_query
 from newsbot.items import Person
-from newsbot.listings import Entry
-from newsbot.page import ParsedPage
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.text import Dateline
-from newsbot.urls import absolute, strip_tracking, with_query
+from newsbot.sites.listings import Entry
 
 _PAGE_OFFSET = re.compile(r"(/read/\d+/\d+/[^/?#]+)/\d+$")
 _INDEX_PAGE_SIZE = 20
