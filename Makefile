@@ -6,18 +6,18 @@ BIN    := $(VENV)/bin
 .PHONY: demo test bench lint schema clean
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m newsbot.demo
+	$(BIN)/python -m tools.demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check newsbot tests
+	$(BIN)/ruff check newsbot tests tools
 	$(BIN)/python -m pytest
 
 # Accuracy against generic extractors, speed against trafilatura, end-to-end throughput and memory (2-4 min).
 bench: $(VENV)/.installed-bench
-	$(BIN)/python -m newsbot.bench
+	$(BIN)/python -m tools.bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check newsbot tests
+	$(BIN)/ruff check newsbot tests tools
 
 # Rewrite the shipped JSON Schema after changing newsbot/items.py.
 schema: $(VENV)/.installed

@@ -7,7 +7,7 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from newsbot.drops import Dropped
+from newsbot.crawl.drops import Dropped
 from newsbot.items import Article
 from newsbot.schema import validation_errors
 
@@ -23,7 +23,7 @@ class _StatsPipeline:
         return cls(crawler)
 
     def reject(self, reason: str, message: str) -> Dropped:
-        # Counted and written to the drop log by newsbot.drops.DropLog (item_dropped signal).
+        # Counted and written to the drop log by newsbot.crawl.drops.DropLog (item_dropped signal).
         return Dropped(reason, message)
 
 

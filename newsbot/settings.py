@@ -55,32 +55,32 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
-    "newsbot.replay.FixtureReplayMiddleware": 950,
-    "newsbot.replay.FixtureRecorderMiddleware": 100,
+    "newsbot.crawl.replay.FixtureReplayMiddleware": 950,
+    "newsbot.crawl.replay.FixtureRecorderMiddleware": 100,
 }
 SPIDER_MIDDLEWARES = {
-    # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.distributed.
-    "newsbot.distributed.RequestDoneMiddleware": 990,
+    # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.crawl.distributed.
+    "newsbot.crawl.distributed.RequestDoneMiddleware": 990,
 }
 ITEM_PIPELINES = {
     "newsbot.pipelines.ValidatePipeline": 100,
     "newsbot.pipelines.DuplicatePipeline": 200,
-    "newsbot.distributed.RedisItemsPipeline": 900,
+    "newsbot.crawl.distributed.RedisItemsPipeline": 900,
 }
 EXTENSIONS = {
     # Built first, so that it counts what the others log while they are built.
     "scrapy.extensions.logcount.LogCount": None,
-    "newsbot.extensions.LogCount": -100,
-    "newsbot.extensions.WarmUp": 0,
-    "newsbot.extensions.LogLevelFloor": 0,
+    "newsbot.crawl.extensions.LogCount": -100,
+    "newsbot.crawl.extensions.WarmUp": 0,
+    "newsbot.crawl.extensions.LogLevelFloor": 0,
     "scrapy.extensions.logstats.LogStats": None,
-    "newsbot.extensions.Progress": 500,
-    "newsbot.extensions.JobdirGuard": 0,
-    "newsbot.extensions.MemoryProbe": 900,
-    "newsbot.drops.DropLog": 0,
-    "newsbot.health.LayoutHealth": 400,
+    "newsbot.crawl.extensions.Progress": 500,
+    "newsbot.crawl.extensions.JobdirGuard": 0,
+    "newsbot.crawl.extensions.MemoryProbe": 900,
+    "newsbot.crawl.drops.DropLog": 0,
+    "newsbot.crawl.health.LayoutHealth": 400,
 }
-# The layout-drift alarm (newsbot.health): each site rule's hit rate over the last this many article pages is
+# The layout-drift alarm (newsbot.crawl.health): each site rule's hit rate over the last this many article pages is
 # compared with the rate the site expects (0 turns the alarm off); a rule below this share of its expected
 # rate is in drift. The health report (per rule: hits, pages, rate, expected) is written at the end; "" skips it.
 NEWSBOT_HEALTH_WINDOW = 50
@@ -91,30 +91,31 @@ NEWSBOT_HEALTH_REPORT = "output/%(name)s/health-%(date)s.json"
 NEWSBOT_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
-# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.exporters).
-FEED_EXPORTERS = {"csv": "newsbot.exporters.ArticleCsvExporter", "xml": "newsbot.exporters.ArticleXmlExporter"}
+# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.crawl.exporters).
+FEED_EXPORTERS = {"csv": "newsbot.crawl.exporters.ArticleCsvExporter",
+                  "xml": "newsbot.crawl.exporters.ArticleXmlExporter"}
 # Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per
 # site and crawl day. Set FEEDS to send records elsewhere instead.
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"
-FEED_URI_PARAMS = "newsbot.extensions.feed_uri_params"
-FEED_STORAGES = {"": "newsbot.feedstorage.DurableFileFeedStorage", "file": "newsbot.feedstorage.DurableFileFeedStorage"}
+FEED_URI_PARAMS = "newsbot.crawl.extensions.feed_uri_params"
+FEED_STORAGES = {"": "newsbot.crawl.feeds.DurableFileFeedStorage", "file": "newsbot.crawl.feeds.DurableFileFeedStorage"}
 
 # Every article page that did not become a record, with its URL and reason; "" keeps only the counts.
 NEWSBOT_DROP_LOG = "output/%(name)s/dropped-%(date)s.jsonl"
 # A dropped record is logged as one line with its URL and reason, not Scrapy's dump of the whole item.
-LOG_FORMATTER = "newsbot.drops.DropLogFormatter"
+LOG_FORMATTER = "newsbot.crawl.drops.DropLogFormatter"
 
-# Articles already written by earlier runs are not fetched again (see newsbot.seen); "" turns this off.
+# Articles already written by earlier runs are not fetched again (see newsbot.crawl.seen); "" turns this off.
 NEWSBOT_SEEN_STORE = "output/%(name)s/seen.sqlite"
 # With -a since/until, index pages are read day by day, newest first, for at most this many days.
 NEWSBOT_MAX_INDEX_DAYS = 366
 
 LOG_LEVEL = "INFO"
 
-# Seconds each replayed response waits before it is answered (0: at once); see newsbot.replay.
+# Seconds each replayed response waits before it is answered (0: at once); see newsbot.crawl.replay.
 NEWSBOT_REPLAY_LATENCY = 0.0
 
-# Distributed crawling (newsbot.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
+# Distributed crawling (newsbot.crawl.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
 # to share one queue, duplicate filter and seen-store between workers. Nothing changes without it.
 REDIS_URL = None
 # A worker with an empty queue and no seeds stops after this many seconds (0: never).

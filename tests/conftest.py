@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from newsbot import fixtures
-from newsbot.distributed import local_redis
-from newsbot.fixtures import record_for, spider_for
-from newsbot.replay import Case, find_cases
+from newsbot.crawl.distributed import local_redis
+from newsbot.crawl.replay import Case, find_cases
+from newsbot.fixtures import tool as fixtures
+from newsbot.fixtures.tool import record_for, spider_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -94,7 +94,8 @@ def assert_clean_log(log: str, expect_errors: Iterable[str] = ()) -> None:
 
 def crawl(spider: str, args: dict[str, str], *, expect_errors: Iterable[str] = (),
           **kwargs: Any) -> tuple[int, list[dict[str, Any]], str]:
-    """:func:`newsbot.fixtures.crawl` (a real ``scrapy crawl`` subprocess), its log held to :func:`assert_clean_log`."""
+    """:func:`newsbot.fixtures.tool.crawl` (a real ``scrapy crawl`` subprocess), its log held to
+    :func:`assert_clean_log`."""
     code, records, log = fixtures.crawl(spider, args, **kwargs)
     assert_clean_log(log, expect_errors)
     return code, records, log

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itemadapter import ItemAdapter
 
-from newsbot.errors import BodyTooShort, EmptyPage, NotHtml, Rejected
-from newsbot.extract import build_article, extract_article, parse_page
+from newsbot.core.extract import build_article, extract_article, parse_page
+from newsbot.core.reasons import BodyTooShort, EmptyPage, NotHtml, Rejected
 from newsbot.schema import validation_errors
 from newsbot.sites import get_rules
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from newsbot.bench import body_scores, leaks, tp_fp_fn
+from tools.bench import body_scores, leaks, tp_fp_fn
 
 from .conftest import ROOT
 
@@ -34,7 +34,7 @@ def test_leaks_count_only_boilerplate_the_true_body_does_not_have():
 
 
 def test_bench_smoke_run_writes_its_report(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "newsbot.bench", "--smoke", "--output", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "tools.bench", "--smoke", "--output", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, check=False, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
@@ -48,7 +48,7 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
 
 
 def test_rounds_report_the_fastest_round_and_the_worst_memory_and_failure(monkeypatch):
-    import newsbot.bench as bench
+    import tools.bench as bench
 
     runs = iter([
         {"site": "a", "exit": 0, "pages": 10, "records": 10, "seconds": 2.0, "pages_per_s": 5.0,

@@ -9,15 +9,15 @@ import sys
 
 import pytest
 
-from newsbot.dates import parse_any, parse_human, parse_iso
-from newsbot.errors import BodyTooShort, EmptyPage, MissingUrl, NotAnArticle, NotHtml, Rejected
-from newsbot.extract import build_article, extract_article, parse_page
-from newsbot.people import parse_people
+from newsbot.core.dates import parse_any, parse_human, parse_iso
+from newsbot.core.extract import build_article, extract_article, parse_page
+from newsbot.core.people import parse_people
+from newsbot.core.reasons import BodyTooShort, EmptyPage, MissingUrl, NotAnArticle, NotHtml, Rejected
+from newsbot.core.text import Dateline, collapse_spaces, split_dateline
+from newsbot.core.urls import strip_tracking
 from newsbot.schema import validation_errors
 from newsbot.sites import get_rules
 from newsbot.sites.base import SiteRules
-from newsbot.text import Dateline, collapse_spaces, split_dateline
-from newsbot.urls import strip_tracking
 
 from .conftest import FIXTURES
 

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from scrapy.settings import Settings
 
-from newsbot.extensions import LogLevelFloor
-from newsbot.replay import CaseError, find_cases
+from newsbot.crawl.extensions import LogLevelFloor
+from newsbot.crawl.replay import CaseError, find_cases
 from newsbot.sites import RULES
 
 from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, crawl_stats, scrapy
@@ -198,7 +198,7 @@ def test_log_level_floor_leaves_a_process_s_own_logging_alone(scrapy_logging) ->
 
 
 def test_make_demo_crawls_every_site_without_an_error_into_the_sites_folders(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "newsbot.demo", str(tmp_path)], cwd=ROOT, env=SCRAPY_ENV,
+    result = subprocess.run([sys.executable, "-m", "tools.demo", str(tmp_path)], cwd=ROOT, env=SCRAPY_ENV,
                             capture_output=True, text=True, check=False, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     for site in RULES:

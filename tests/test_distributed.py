@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from newsbot import distributed
-from newsbot.bench import build_site_copy
+from newsbot.crawl import distributed
+from tools.bench import build_site_copy
 
 from .conftest import assert_clean_log, feed_urls, scrapy, start_scrapy
 

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from newsbot.extract import parse_page
-from newsbot.fixtures import field_differences
-from newsbot.health import LayoutHealth
-from newsbot.replay import EXPECTED_FILE, find_cases
+from newsbot.core.extract import parse_page
+from newsbot.crawl.health import LayoutHealth
+from newsbot.crawl.replay import EXPECTED_FILE, find_cases
+from newsbot.fixtures.tool import field_differences
 from newsbot.sites import get_rules
 
 from .conftest import ALL_CASES, FIXTURES, crawl, crawl_stats
@@ -123,7 +123,7 @@ def test_the_alarm_waits_for_a_full_window_then_names_the_rule_and_both_rates(tm
     health = _health(tmp_path)
     good = {"body": True, "headline": True, "authors": True, "fallback": False}
     bad = {"body": False, "headline": True, "authors": True, "fallback": False}
-    with caplog.at_level(logging.WARNING, logger="newsbot.health"):
+    with caplog.at_level(logging.WARNING, logger="newsbot.crawl.health"):
         for _ in range(60):
             health.rules_checked("tribun", good)
         for _ in range(26):
@@ -146,7 +146,7 @@ def test_the_alarm_waits_for_a_full_window_then_names_the_rule_and_both_rates(tm
 
 def test_more_than_half_of_the_window_on_the_fallback_is_drift(tmp_path, caplog):
     health = _health(tmp_path, window=10)
-    with caplog.at_level(logging.WARNING, logger="newsbot.health"):
+    with caplog.at_level(logging.WARNING, logger="newsbot.crawl.health"):
         for fallback in [False] * 4 + [True] * 6:
             health.rules_checked("tribun", {"body": True, "fallback": fallback})
     assert [r.getMessage() for r in caplog.records] == [
@@ -157,7 +157,7 @@ def test_more_than_half_of_the_window_on_the_fallback_is_drift(tmp_path, caplog)
 
 def test_a_short_crawl_is_judged_at_its_end(tmp_path, caplog):
     health = _health(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="newsbot.health"):
+    with caplog.at_level(logging.WARNING, logger="newsbot.crawl.health"):
         for _ in range(4):
             health.rules_checked("tribun", {"body": False})
         health.spider_closed()

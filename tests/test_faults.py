@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.drops import FETCH_REASONS
+from newsbot.crawl.drops import FETCH_REASONS
 
 from .conftest import FIXTURES, crawl, crawl_stats
 from .sitecopy import SiteServer, build_tribun_copy

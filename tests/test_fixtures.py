@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from newsbot.fixtures import field_differences
-from newsbot.replay import EXPECTED_FILE
+from newsbot.crawl.replay import EXPECTED_FILE
+from newsbot.fixtures.tool import field_differences
 from newsbot.schema import validation_errors
 from newsbot.sites import RULES
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.errors import ExtractionError, NotAnArticle, Rejected
-from newsbot.extract import extract_article
-from newsbot.replay import find_cases
+from newsbot.core.extract import extract_article
+from newsbot.core.reasons import ExtractionError, NotAnArticle, Rejected
+from newsbot.crawl.replay import find_cases
 from newsbot.sites import get_rules
 from newsbot.sites.generic import GenericRules
 
@@ -242,7 +242,7 @@ def test_an_unexpected_exception_becomes_an_extraction_error_with_its_type(monke
         raise ZeroDivisionError("division by zero in a field method")
 
     monkeypatch.setattr(GenericRules, "headline", broken)
-    with caplog.at_level(logging.DEBUG, logger="newsbot.extract"), pytest.raises(ExtractionError) as raised:
+    with caplog.at_level(logging.DEBUG, logger="newsbot.core.extract"), pytest.raises(ExtractionError) as raised:
         record_of(meta_page(""))
     assert raised.value.reason == "extraction-error"
     assert raised.value.detail == "ZeroDivisionError: division by zero in a field method"

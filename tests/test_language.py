@@ -7,7 +7,7 @@ import json
 import pytest
 from langdetect.detector import Detector
 
-from newsbot.language import FastDetector, _factory, detect_language
+from newsbot.core.language import FastDetector, _factory, detect_language
 from tests.conftest import ALL_CASES, case_id
 
 # Texts that walk every branch of langdetect's character handling: capitalised words, runs of spaces, URLs and
@@ -70,7 +70,7 @@ def test_detect_language_codes_and_fallback() -> None:
 
 
 def test_word_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsbot.language as language
+    import newsbot.core.language as language
 
     monkeypatch.setattr(language, "_MAX_WORDS", 5)
     grams = language._Grams(_factory().word_lang_prob_map)

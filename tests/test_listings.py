@@ -10,14 +10,14 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.settings import Settings
 
-from newsbot.dates import WIB
-from newsbot.extensions import JobdirGuard
-from newsbot.feedstorage import drop_partial_last_line
-from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
+from newsbot.core.dates import WIB
+from newsbot.core.page import ParsedPage
+from newsbot.crawl.extensions import JobdirGuard
+from newsbot.crawl.feeds import drop_partial_last_line
+from newsbot.crawl.seen import SeenStore
 from newsbot.middlewares import BackoffRetryMiddleware
-from newsbot.page import ParsedPage
-from newsbot.seen import SeenStore
 from newsbot.sites import get_rules
+from newsbot.sites.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
 
 from .conftest import FIXTURES
 

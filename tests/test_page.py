@@ -8,11 +8,11 @@ import lxml.html
 import pytest
 from lxml.cssselect import CSSSelector
 
-import newsbot.page
-from newsbot.errors import Rejected
-from newsbot.extract import build_article, parse_page
-from newsbot.fixtures import spider_for
-from newsbot.page import ParsedPage, css
+import newsbot.core.page
+from newsbot.core.extract import build_article, parse_page
+from newsbot.core.page import ParsedPage, css
+from newsbot.core.reasons import Rejected
+from newsbot.fixtures.tool import spider_for
 from newsbot.sites import RULES, get_rules
 
 from .conftest import ALL_CASES, LISTING_CASES
@@ -63,7 +63,7 @@ def rule_selectors() -> set[str]:
             used.add(selector)
             super().__init__(selector, **kwargs)
 
-    document_css = newsbot.page.document_css
+    document_css = newsbot.core.page.document_css
 
     def recording_document_css(selector: str):
         # Selectors ParsedPage.select matches against the whole page.
@@ -72,8 +72,8 @@ def rule_selectors() -> set[str]:
 
     css.cache_clear()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(newsbot.page, "CSSSelector", Recording)
-        patch.setattr(newsbot.page, "document_css", recording_document_css)
+        patch.setattr(newsbot.core.page, "CSSSelector", Recording)
+        patch.setattr(newsbot.core.page, "document_css", recording_document_css)
         for spider, page in _pages():
             rules = get_rules(spider)
             with contextlib.suppress(Rejected):
@@ -123,7 +123,7 @@ def test_first_by_id_is_the_first_match_of_the_walk(rule_selectors: set[str]) ->
     # first() answers these without document_css, so the recording misses some: add the rules' own tuples.
     declared = {s for rules in RULES.values() for name, value in vars(rules).items()
                 if name.endswith("_selectors") for s in value}
-    id_selectors = {s for s in rule_selectors | declared | set(TRICKY) if newsbot.page._ID_SELECTOR.match(s)}
+    id_selectors = {s for s in rule_selectors | declared | set(TRICKY) if newsbot.core.page._ID_SELECTOR.match(s)}
     assert {"#mvp-content-main", "div#detail-desc", "#zox-content-main"} <= id_selectors
     differences = []
     for _, page in PAGES:

@@ -25,7 +25,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.project import get_project_settings
 
-from newsbot import distributed
+from newsbot.crawl import distributed
 from newsbot.spiders.base import ArgumentError, CannotStart
 
 EXIT_FAILED, EXIT_USAGE = 1, 2

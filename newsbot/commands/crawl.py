@@ -20,7 +20,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
-from newsbot.drops import FETCH_REASONS
+from newsbot.crawl.drops import FETCH_REASONS
 from newsbot.spiders.base import ArgumentError, ArticleSpider, CannotStart
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.misc import load_object
 
-from newsbot import distributed
 from newsbot.commands import OneLineErrors, check_settings
+from newsbot.crawl import distributed
 from newsbot.sites import RULES
 from newsbot.spiders.base import CannotStart
 

@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from newsbot.dates import WIB, parse_human, parse_iso
+from newsbot.core.dates import WIB, parse_human, parse_iso
+from newsbot.core.page import CANONICAL_LINK, ParsedPage, css
+from newsbot.core.pagekind import PUBLISHED_META
+from newsbot.core.people import parse_people
+from newsbot.core.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
+from newsbot.core.urls import absolute, host, query_int, strip_tracking, with_query
 from newsbot.items import Breadcrumb, Image, Person
-from newsbot.listings import Entry
-from newsbot.page import CANONICAL_LINK, ParsedPage, css
-from newsbot.pagekind import PUBLISHED_META
-from newsbot.people import parse_people
-from newsbot.text import Dateline, clean_line, clean_or_none, compile_phrases, dedupe
-from newsbot.urls import absolute, host, query_int, strip_tracking, with_query
+from newsbot.sites.listings import Entry
 
 # Lines that are boilerplate on Indonesian news pages (and their translated republishers) whatever the
 # site: related-article prompts, ad labels, share and app prompts, video-player chrome, source links.
@@ -105,7 +105,7 @@ class SiteRules:
     caption_selectors: ClassVar[tuple[str, ...]] = ()
     paywall_selectors: ClassVar[tuple[str, ...]] = ()
     # The share of article pages each of the site's own rules (see rule_hits) fires on: the layout-drift alarm
-    # (newsbot.health) warns when one falls well below it. Pagination is counted but has no expected rate: how
+    # (newsbot.crawl.health) warns when one falls well below it. Pagination is counted but has no expected rate: how
     # many articles run over several pages is the newsroom's choice, not the layout's.
     expected_rates: ClassVar[dict[str, float]] = {}
     # A body shorter than this (in words) is no article, unless a paywall explains it.

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import ClassVar
 
-from newsbot.listings import Entry
-from newsbot.page import ParsedPage
+from newsbot.core.page import ParsedPage
+from newsbot.core.text import Dateline
 from newsbot.sites.base import SiteRules
-from newsbot.text import Dateline
+from newsbot.sites.listings import Entry
 
 
 class BisnisRules(SiteRules):

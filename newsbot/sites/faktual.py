@@ -9,8 +9,8 @@ import os
 import re
 from typing import ClassVar
 
+from newsbot.core.text import Dateline
 from newsbot.sites.base import SiteRules
-from newsbot.text import Dateline
 
 DEFAULT_DOMAIN = "faktual-indonesia.com"
 

@@ -1,4 +1,4 @@
-"""Rules for any site without its own module: the article found on the whole page (:mod:`newsbot.maintext`),
+"""Rules for any site without its own module: the article found on the whole page (:mod:`newsbot.core.maintext`),
 the shared block and line cleanup, and metadata read from what every site publishes (JSON-LD, meta tags) and
 checked against what the page shows.
 
@@ -13,14 +13,14 @@ from collections.abc import Iterator, Sequence
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-from newsbot.dates import parse_human, parse_iso
+from newsbot.core.dates import parse_human, parse_iso
+from newsbot.core.page import ParsedPage
+from newsbot.core.pagekind import listing_problem
+from newsbot.core.people import parse_people
+from newsbot.core.text import Dateline, clean_line
+from newsbot.core.urls import host
 from newsbot.items import Image, Person
-from newsbot.page import ParsedPage
-from newsbot.pagekind import listing_problem
-from newsbot.people import parse_people
 from newsbot.sites.base import SiteRules, ld_names, ld_text, split_meta
-from newsbot.text import Dateline, clean_line
-from newsbot.urls import host
 
 # Elements that show a page's own dates on most templates, in the order they are trusted.
 _DATE_CARRIERS = ("[itemprop='datePublished']", "time", "[class*='date']", "[class*='publish']", "[class*='time']",

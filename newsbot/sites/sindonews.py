@@ -9,13 +9,13 @@ from datetime import date
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from newsbot.core.page import ParsedPage
+from newsbot.core.people import parse_people
+from newsbot.core.text import Dateline, clean_line
+from newsbot.core.urls import absolute, strip_tracking, with_query
 from newsbot.items import Person
-from newsbot.listings import Entry
-from newsbot.page import ParsedPage
-from newsbot.people import parse_people
 from newsbot.sites.base import Pagination, SiteRules, ld_names
-from newsbot.text import Dateline, clean_line
-from newsbot.urls import absolute, strip_tracking, with_query
+from newsbot.sites.listings import Entry
 
 _PAGE_OFFSET = re.compile(r"(/read/\d+/\d+/[^/?#]+)/\d+$")
 _INDEX_PAGE_SIZE = 20

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import ClassVar
 
-from newsbot.listings import Entry
-from newsbot.page import ParsedPage
+from newsbot.core.page import ParsedPage
+from newsbot.core.text import Dateline
+from newsbot.core.urls import strip_tracking, with_query
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.text import Dateline
-from newsbot.urls import strip_tracking, with_query
+from newsbot.sites.listings import Entry
 
 _OUTLET = r"(?i:[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id))"
 _CREDIT_LINE = re.compile(r"^(?:laporan|reporter)\s+(?:wartawan|reporter|kontributor)\b.*$", re.IGNORECASE)

@@ -1,7 +1,7 @@
 """The one spider behaviour every site shares: finding articles in the site's listings, fetching an
 article's pages, calling the core, and remembering what was written.
 
-Site spiders are a name and a rules class; all extraction happens in :mod:`newsbot.extract`, and every
+Site spiders are a name and a rules class; all extraction happens in :mod:`newsbot.core.extract`, and every
 site-specific fact about listings (URL patterns, sitemaps, index pages) lives in the site's rules.
 """
 
@@ -23,22 +23,22 @@ from scrapy.http import Response
 from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
-from newsbot import distributed
-from newsbot.drops import failure_reason, page_dropped
-from newsbot.errors import OutOfWindow, Rejected
-from newsbot.extensions import feed_uri_params
-from newsbot.extract import build_article, pagination, parse_page
-from newsbot.feedstorage import last_records
-from newsbot.health import rules_checked
+from newsbot.core.extract import build_article, pagination, parse_page
+from newsbot.core.page import ParsedPage
+from newsbot.core.reasons import OutOfWindow, Rejected
+from newsbot.core.urls import strip_tracking
+from newsbot.crawl import distributed
+from newsbot.crawl.drops import failure_reason, page_dropped
+from newsbot.crawl.extensions import feed_uri_params
+from newsbot.crawl.feeds import last_records
+from newsbot.crawl.health import rules_checked
+from newsbot.crawl.replay import Case, CaseError, find_cases
+from newsbot.crawl.seen import SeenStore
 from newsbot.items import Article
-from newsbot.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
 from newsbot.middlewares import TRUSTED_URL, HostUnreachable
-from newsbot.page import ParsedPage
-from newsbot.replay import Case, CaseError, find_cases
-from newsbot.seen import SeenStore
 from newsbot.sites import RULES, get_rules
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.urls import strip_tracking
+from newsbot.sites.listings import DateWindow, Entry, ListingError, parse_feed, parse_sitemap
 
 # Replaying fixtures must be fast and must never wait on politeness meant for live servers.
 REPLAY_SETTINGS = {
@@ -503,7 +503,7 @@ class ArticleSpider(scrapy.Spider):
         self._drop_article(url, rejection.reason, rejection.detail, level=logging.WARNING)
 
     def _drop_article(self, url: str, reason: str, detail: str, *, level: int) -> None:
-        # Logged with its URL here; counted by reason and written to the drop log by newsbot.drops.DropLog.
+        # Logged with its URL here; counted by reason and written to the drop log by newsbot.crawl.drops.DropLog.
         self.logger.log(level, "dropped %s: %s", url, f"{reason}: {detail}" if detail else reason)
         self.crawler.signals.send_catch_log(page_dropped, url=url, reason=reason, detail=detail)
 

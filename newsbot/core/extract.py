@@ -2,11 +2,11 @@
 
 A pure function of its inputs (apart from ``dateDownloaded``), usable without Scrapy::
 
-    from newsbot.extract import extract_article
+    from newsbot.core.extract import extract_article
     from newsbot.sites import get_rules
     record = extract_article(html_bytes, url, get_rules("tribun"))
 
-Pages that cannot become an article raise a :class:`~newsbot.errors.Rejected` subclass with a reason.
+Pages that cannot become an article raise a :class:`~newsbot.core.reasons.Rejected` subclass with a reason.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from newsbot import __version__
-from newsbot.errors import BodyTooShort, ExtractionError, MissingUrl, NotAnArticle, Paywalled, Rejected
+from newsbot.core.language import detect_language
+from newsbot.core.maintext import element_lines, page_lines
+from newsbot.core.page import ParsedPage
+from newsbot.core.pagekind import listing_problem
+from newsbot.core.reasons import BodyTooShort, ExtractionError, MissingUrl, NotAnArticle, Paywalled, Rejected
+from newsbot.core.text import clean_line, fingerprint, split_dateline, word_count
+from newsbot.core.urls import strip_tracking
 from newsbot.items import Article, Metadata, Person
-from newsbot.language import detect_language
-from newsbot.maintext import element_lines, page_lines
-from newsbot.page import ParsedPage
-from newsbot.pagekind import listing_problem
 from newsbot.sites.base import Pagination, SiteRules
-from newsbot.text import clean_line, fingerprint, split_dateline, word_count
-from newsbot.urls import strip_tracking
 
 logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
@@ -57,7 +57,7 @@ def typed_failures(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 @typed_failures
 def parse_page(body: bytes | str, url: str, content_type: str | None = None) -> ParsedPage:
-    """Parse a raw response once. Raises :class:`~newsbot.errors.Rejected` for empty, non-HTML or broken input."""
+    """Parse a raw response once. Raises :class:`~newsbot.core.reasons.Rejected` for empty, non-HTML or broken input."""
     return ParsedPage.parse(body, url, content_type)
 
 
@@ -82,7 +82,7 @@ def body_lines(page: ParsedPage, rules: SiteRules, header: Sequence[str | None] 
     (a redesign renamed the container, or it now holds a teaser), the generic path reads the page instead,
     with the site's own boilerplate phrases; the record says so (``metadata.extractor`` ends in ``fallback``).
     ``header`` (headline, description) is what the whole-page reading must not take for text when it stands
-    outside the article (:func:`~newsbot.maintext.page_lines`).
+    outside the article (:func:`~newsbot.core.maintext.page_lines`).
     """
     if not rules.body_selectors:
         return BodyText(rules.clean_lines(page_lines(page.tree, page.url, rules.boilerplate, header).lines, page))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from newsbot.page import ParsedPage
-from newsbot.text import clean_line, word_count
+from newsbot.core.page import ParsedPage
+from newsbot.core.text import clean_line, word_count
 
 # Meta tags that carry the publication time, in the order they are trusted (Open Graph, itemprop, Dublin Core,
 # and the names of the common CMSs and analytics tags).

@@ -4,7 +4,7 @@ A crawl that runs for days must say what it did not write and why. Every such pa
 stats as ``newsbot/dropped/<reason>`` and written, with its URL and reason, to
 ``output/<site>/dropped-<date>.jsonl`` (setting ``NEWSBOT_DROP_LOG``; empty turns the file off).
 
-Reasons are stable codes (see the README): the extraction rejections of :mod:`newsbot.errors`
+Reasons are stable codes (see the README): the extraction rejections of :mod:`newsbot.core.reasons`
 (``empty``, ``not-html``, ``unparseable``, ``not-article``, ``too-short``, ``paywalled``, ``out-of-window``),
 the pipelines' ``invalid-record`` and ``duplicate``, and the download failures below.
 """

@@ -9,7 +9,7 @@ Everything of a site goes to ``output/<site>/``, where its crawls write too: the
 rewritten on every run, without a seen-store, so that the demo shows the whole crawl each time and never
 changes what a real crawl (``<date>.jsonl``, ``seen.sqlite``) has written or will fetch.
 
-    python -m newsbot.demo [OUTPUT]      (default: the project's output/)
+    python -m tools.demo [OUTPUT]      (default: the project's output/)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newsbot.replay import find_cases
+from newsbot.crawl.replay import find_cases
 from newsbot.sites import RULES, get_rules
 
 

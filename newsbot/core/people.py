@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from newsbot.core.text import clean_line
 from newsbot.items import Person
-from newsbot.text import clean_line
 
 _LABEL = re.compile(
     r"^(?:laporan\s+(?:wartawan|reporter|kontributor)(?:\s+[\w.]+\.(?:com|co\.id|id))?|penulis|editor|"

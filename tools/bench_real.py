@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsbot.bench import ROOT, _visible_text, body_scores
-from newsbot.extract import extract_article
-from newsbot.fixtures import crawl
-from newsbot.language import warm_up
+from newsbot.core.extract import extract_article
+from newsbot.core.language import warm_up
+from newsbot.core.urls import strip_tracking
+from newsbot.fixtures.tool import crawl
 from newsbot.sites import get_rules
-from newsbot.urls import strip_tracking
+from tools.bench import ROOT, _visible_text, body_scores
 
 HOW_TO_GET = ("git clone https://github.com/scrapinghub/article-extraction-benchmark && "
               "export NEWSBOT_SHB_DIR=$PWD/article-extraction-benchmark")

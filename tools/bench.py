@@ -33,10 +33,10 @@ from typing import Any
 
 import lxml.html
 
-from newsbot.extract import extract_article
-from newsbot.fixtures import crawl, record_for, spider_for
-from newsbot.language import warm_up
-from newsbot.replay import Case, find_cases
+from newsbot.core.extract import extract_article
+from newsbot.core.language import warm_up
+from newsbot.crawl.replay import Case, find_cases
+from newsbot.fixtures.tool import crawl, record_for, spider_for
 from newsbot.sites import get_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -350,7 +350,7 @@ def distributed_throughput(pages: int, workers: tuple[int, ...] = (1, 2), site: 
     """Records per second with 1 and 2 workers sharing one Redis frontier (a local redis-server)."""
     import shutil
 
-    from newsbot import distributed
+    from newsbot.crawl import distributed
 
     if shutil.which("redis-server") is None:
         return {"skipped": "redis-server is not installed (apt-get install redis-server)"}
@@ -454,7 +454,7 @@ def print_report(report: dict[str, Any]) -> None:
         print(line + (f"  EXIT {run['exit']}" if run["exit"] else ""))
     met = sum(run["pages_per_s"] >= E2E_TARGET for run in e2e)
     print(f"  target >= {E2E_TARGET} pages/s on one process: met on {met} of {len(e2e)} sites")
-    from newsbot.bench_real import print_real_pages
+    from tools.bench_real import print_real_pages
 
     print_real_pages(report["real_pages"])
     d = report.get("distributed", {})
@@ -508,7 +508,7 @@ def chart(report: dict[str, Any], path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newsbot.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks the benchmark works")
     parser.add_argument("--pages", type=int, default=2000, help="article pages per site in the end-to-end crawls")
     parser.add_argument("--rounds", type=int, default=2,
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     report["end_to_end"] = end_to_end_rounds(sites, pages, 1 if args.smoke else max(1, args.rounds))
     report["distributed"] = distributed_throughput(60 if args.smoke else 1000)
     report["accuracy"] = accuracy(samples)
-    from newsbot.bench_real import real_pages_report
+    from tools.bench_real import real_pages_report
 
     report["real_pages"] = real_pages_report(args.smoke)
     args.output.mkdir(parents=True, exist_ok=True)

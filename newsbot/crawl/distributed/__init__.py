@@ -47,7 +47,7 @@ warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"sc
 
 PREFIX = "newsbot:%(spider)s"
 SETTINGS = {
-    "SCHEDULER": "newsbot.distributed.ReliableScheduler",
+    "SCHEDULER": "newsbot.crawl.distributed.ReliableScheduler",
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_PERSIST": True,
     "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
@@ -86,7 +86,7 @@ def switch_on(settings: BaseSettings) -> str | None:
 
 
 class RedisSeenStore:
-    """The seen-store (same interface as :class:`newsbot.seen.SeenStore`) as one Redis set per site."""
+    """The seen-store (same interface as :class:`newsbot.crawl.seen.SeenStore`) as one Redis set per site."""
 
     def __init__(self, server: redis.Redis, site: str) -> None:
         self.server = server

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
-from newsbot.dates import parse_iso
+from newsbot.core.dates import parse_iso
 
 # A gzipped sitemap is at most 50 MB unpacked (sitemaps.org); anything bigger is refused, not inflated.
 MAX_XML_BYTES = 50 * 1024 * 1024

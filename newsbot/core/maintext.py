@@ -12,7 +12,7 @@ Two ways in:
   (trafilatura picks one) is read whole. Measured on ScrapingHub's 181 real pages: body F1 0.975, at about
   1.0x the time of ``trafilatura.extract``; the comparison on every page bought 0.0005 F1 for 1.4x the time.
 
-Both then remove boilerplate blocks (:mod:`newsbot.blocks`) and boilerplate lines.
+Both then remove boilerplate blocks (:mod:`newsbot.core.blocks`) and boilerplate lines.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 
-from newsbot.blocks import Source, link_ratio, prune
-from newsbot.text import clean_line, drop_lines, split_lines, word_count
+from newsbot.core.blocks import Source, link_ratio, prune
+from newsbot.core.text import clean_line, drop_lines, split_lines, word_count
 
 # Built once: trafilatura otherwise reads its settings file again on every call. Comments and tables are
 # never article text on the sites with rules; fast=True skips the readability/jusText comparison, which the

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from lxml.etree import _Element
 from lxml.html import HtmlElement
 
-from newsbot.text import compile_phrases
+from newsbot.core.text import compile_phrases
 
 # A heading that opens a box of links to other stories, not article text (matched against the whole block).
 BOILERPLATE_HEADINGS: tuple[str, ...] = (

@@ -17,7 +17,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.log import LogCounterHandler, get_scrapy_root_handler
 
-from newsbot.language import warm_up
+from newsbot.core.language import warm_up
 
 logger = logging.getLogger(__name__)
 

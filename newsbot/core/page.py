@@ -18,8 +18,8 @@ from cssselect.xpath import XPathExpr
 from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
-from newsbot.errors import EmptyPage, NotHtml, Unparseable
-from newsbot.text import clean_line
+from newsbot.core.reasons import EmptyPage, NotHtml, Unparseable
+from newsbot.core.text import clean_line
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 ARTICLE_TYPES = frozenset(

@@ -1,0 +1,1 @@
+"""Tools for people and tests, outside the runtime: no crawl imports anything here."""
