@@ -121,11 +121,15 @@ def build_article(
 ) -> Article:
     """Build the record from page 1 (metadata) and ``body_pages`` (the text, in order; page 1 if empty).
 
-    ``hits``, if given, receives which of the site's own rules fired on page 1 and whether the body took the
-    fallback: what the layout-drift alarm counts.
+    ``downloaded`` (else the page's own fetch time, else now) is the record's ``dateDownloaded`` and picks the
+    version of ``rules`` valid on that day. ``hits``, if given, receives which of the site's own rules fired
+    on page 1 and whether the body took the fallback: what the layout-drift alarm counts.
     """
     if not (url or first.url):
         raise MissingUrl(f"build_article needs the page's URL (url={url!r}, first.url={first.url!r})")
+    downloaded = downloaded or first.fetched or datetime.now(UTC)
+    # A page of an old layout is read by the rules of its day (newsbot.sites: dated versions).
+    rules = rules.at(downloaded)
     if hits is not None:
         hits.update(rules.rule_hits(first))
     headline = rules.headline(first)
@@ -159,7 +163,6 @@ def build_article(
     if words < rules.min_body_words and (free or not body):
         raise BodyTooShort(f"{words} words in the body of {first.url}")
 
-    downloaded = downloaded or datetime.now(UTC)
     published, published_raw = rules.date_published(first)
     if published and datetime.fromisoformat(published) > downloaded + FUTURE_TOLERANCE:
         # A publication date after the download is a CMS default or a typo, not a fact; the raw text stays.

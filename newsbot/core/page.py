@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import lxml.etree
@@ -232,6 +233,8 @@ class ParsedPage:
     meta: dict[str, list[str]] = field(default_factory=dict)
     json_ld: list[dict[str, Any]] = field(default_factory=list)
     encoding: str = "utf-8"
+    # When the page was fetched, if the response says (a replayed or archived page); None: just now.
+    fetched: datetime | None = None
     # Field methods ask for the same selectors again (bylines, paywall, dates); the tree is never changed
     # (the body is pruned on a copy), so each selector's matches are looked up once per page.
     _selected: dict[str, list[lxml.html.HtmlElement]] = field(default_factory=dict, repr=False, compare=False)

@@ -28,6 +28,8 @@ from scrapy.utils.asyncio import sleep
 logger = logging.getLogger(__name__)
 
 CASE_FILE = "case.json"
+# Response flag of a page answered from storage (fixtures, archives) rather than fetched now.
+STORED_FLAG = "stored"
 EXPECTED_FILE = "expected.json"
 CASE_KINDS = ("article", "listing")
 
@@ -160,7 +162,9 @@ class FixtureReplayMiddleware:
         cls = responsetypes.from_args(headers=Headers(headers), url=request.url)
         if cls is Response:
             cls = responsetypes.from_args(headers=Headers(headers), url=request.url, body=body)
-        return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request)
+        # Flagged, so that the spider takes the page's fetch time from its stored Date header, if any.
+        return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request,
+                   flags=[STORED_FLAG])
 
 
 class FixtureRecorderMiddleware:

@@ -78,6 +78,9 @@ class SiteRules:
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    # The last day pages in this version's layout were served; date.max for the current layout. A redesign
+    # adds a subclass with the new rules and a higher version, and dates the old one (see newsbot.sites).
+    valid_until: ClassVar[date] = date.max
     publisher: ClassVar[str | None] = None
     domains: ClassVar[tuple[str, ...]] = ()
     timezone: ClassVar[timezone] = WIB
@@ -136,6 +139,15 @@ class SiteRules:
     @property
     def extractor_id(self) -> str:
         return f"{self.name}/{self.version}"
+
+    def at(self, moment: date | datetime | None) -> SiteRules:
+        """The version of these rules valid on ``moment``'s day; rules outside the registry are their own."""
+        from newsbot.sites import VERSIONS, rules_at  # the registry imports this module: a late import
+
+        versions = VERSIONS.get(self.name, ())
+        if not any(isinstance(self, cls) or issubclass(cls, type(self)) for cls in versions):
+            return self
+        return rules_at(self.name, moment)
 
     # Body -------------------------------------------------------------------------------------------
     def body_element(self, page: ParsedPage) -> lxml.html.HtmlElement:

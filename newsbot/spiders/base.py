@@ -11,6 +11,7 @@ import difflib
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from newsbot.crawl.drops import failure_reason, page_dropped
 from newsbot.crawl.extensions import feed_uri_params
 from newsbot.crawl.feeds import last_records
 from newsbot.crawl.health import rules_checked
-from newsbot.crawl.replay import Case, CaseError, find_cases
+from newsbot.crawl.replay import STORED_FLAG, Case, CaseError, find_cases
 from newsbot.crawl.seen import SeenStore
 from newsbot.items import Article
 from newsbot.middlewares import TRUSTED_URL, HostUnreachable
@@ -474,8 +475,7 @@ class ArticleSpider(scrapy.Spider):
             return
         hits: dict[str, bool] = {}
         try:
-            article = build_article(first, self.rules, body_pages=pages, page_count=count, url=url,
-                                    downloaded=datetime.now(UTC), hits=hits)
+            article = build_article(first, self.rules, body_pages=pages, page_count=count, url=url, hits=hits)
             published = datetime.fromisoformat(article.datePublished) if article.datePublished else None
             if not self.window.admits(published, self.rules.timezone):
                 raise OutOfWindow(f"published {article.datePublished}")
@@ -493,10 +493,14 @@ class ArticleSpider(scrapy.Spider):
 
     # Parsing and accounting ------------------------------------------------------------------------------
     def _parse(self, response: Response) -> ParsedPage:
-        return parse_page(response.body, response.url, _content_type(response))
+        page = parse_page(response.body, response.url, _content_type(response))
+        page.fetched = _fetched(response)
+        return page
 
     def _restore(self, stored: dict[str, Any]) -> ParsedPage:
-        return parse_page(stored["body"], stored["url"], stored["content_type"])
+        page = parse_page(stored["body"], stored["url"], stored["content_type"])
+        page.fetched = stored.get("fetched")
+        return page
 
     def drop(self, url: str, rejection: Rejected) -> None:
         """Account for a page that did not become a record (see :meth:`_drop_article`)."""
@@ -546,7 +550,20 @@ def _failure_level(failure: Failure) -> int:
 
 def _stored(response: Response) -> dict[str, Any]:
     # Requests must stay picklable for JOBDIR, so pages travel as bytes, not parsed trees.
-    return {"url": response.url, "body": response.body, "content_type": _content_type(response)}
+    return {"url": response.url, "body": response.body, "content_type": _content_type(response),
+            "fetched": _fetched(response)}
+
+
+def _fetched(response: Response) -> datetime | None:
+    """When a stored page (a fixture, an archive record) was fetched: its Date header; None for a live one."""
+    raw = response.headers.get("Date") if STORED_FLAG in response.flags else None
+    if not raw:
+        return None
+    try:
+        moment = parsedate_to_datetime(raw.decode("latin-1"))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _content_type(response: Response) -> str | None:
