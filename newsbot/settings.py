@@ -96,6 +96,10 @@ LOG_LEVEL = "INFO"
 # Seconds each replayed response waits before it is answered (0: at once); see newsbot.replay.
 NEWSBOT_REPLAY_LATENCY = 0.0
 
+# `scrapy warc`: one-member-per-record gzip WARC files are read in byte ranges of about this size, so that
+# --processes N shares even one file between N processes.
+NEWSBOT_WARC_SEGMENT_BYTES = 16 * 1024 * 1024
+
 # Distributed crawling (newsbot.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
 # to share one queue, duplicate filter and seen-store between workers. Nothing changes without it.
 REDIS_URL = None

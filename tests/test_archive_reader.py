@@ -9,8 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fastwarc.stream_io import GzipWriter
-from fastwarc.warc import WarcRecord, WarcRecordType
 
 from newsbot.archive import expand_paths
 from newsbot.archive.reader import (
@@ -28,7 +26,7 @@ from newsbot.archive.reader import (
 from newsbot.archive.router import ARTICLE, OTHER, PAGE, Router, site_names
 
 from .conftest import ALL_CASES
-from .warcs import Archived, write_warc
+from .warcs import Archived, append_raw_response, write_warc
 
 
 def _pages(count: int) -> list[Archived]:
@@ -101,31 +99,17 @@ def test_a_file_cut_off_mid_record_gives_its_good_records_and_a_truncated_one(tm
     assert found[2:] == ["truncated"]
 
 
-def _raw_record(path: Path, url: str, block: bytes, extra: dict[str, str] | None = None) -> None:
-    with path.open("ab") as file:
-        writer = GzipWriter(file)
-        record = WarcRecord()
-        record.init_headers(WarcRecordType.response)
-        record.headers["WARC-Target-URI"] = url
-        record.headers["Content-Type"] = "application/http; msgtype=response"
-        for name, value in (extra or {}).items():
-            record.headers[name] = value
-        record.set_bytes_content(block)
-        record.write(writer, checksum_data=True)
-        writer.finish()
-        writer.close()
-
-
 def test_broken_records_are_met_with_their_reason_and_reading_goes_on(tmp_path):
     path = tmp_path / "a.warc.gz"
-    _raw_record(path, "https://x.example/ok", b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>ok</p>")
-    _raw_record(path, "https://x.example/garbage", b"\x00\x01binary, no status line\r\n\r\n<p>x</p>")
-    _raw_record(path, "https://x.example/status", b"HTTP/1.1 abc\r\nX: y\r\n\r\n<p>x</p>")
-    _raw_record(path, "https://x.example/cut", b"HTTP/1.1 200 OK\r\n\r\n<p>long page", {"WARC-Truncated": "length"})
-    _raw_record(path, "https://x.example/chunked",
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-    _raw_record(path, "https://x.example/stored-decoded",
-                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n<p>already decoded</p>")
+    add = append_raw_response
+    add(path, "https://x.example/ok", b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>ok</p>")
+    add(path, "https://x.example/garbage", b"\x00\x01binary, no status line\r\n\r\n<p>x</p>")
+    add(path, "https://x.example/status", b"HTTP/1.1 abc\r\nX: y\r\n\r\n<p>x</p>")
+    add(path, "https://x.example/cut", b"HTTP/1.1 200 OK\r\n\r\n<p>long page", {"WARC-Truncated": "length"})
+    add(path, "https://x.example/chunked",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    add(path, "https://x.example/stored-decoded",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n<p>already decoded</p>")
     found = {}
     for head in scan(open_archive(path)):
         assert isinstance(head, RecordHead)

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fastwarc.stream_io import GzipWriter
+from fastwarc.warc import WarcRecord, WarcRecordType
+
 from newsbot.archive.writer import WarcFileWriter
 
 from .conftest import ROOT
@@ -34,6 +37,22 @@ def write_warc(path: Path, responses: list[Archived]) -> Path:
         for page in responses:
             warc.response(page.url, page.status, list(page.headers.items()), page.body, date=ARCHIVED)
     return path
+
+
+def append_raw_response(path: Path, url: str, block: bytes, extra: dict[str, str] | None = None) -> None:
+    """Append a response record whose block (HTTP head and body) is given as is, broken or not."""
+    with path.open("ab") as file:
+        writer = GzipWriter(file)
+        record = WarcRecord()
+        record.init_headers(WarcRecordType.response)
+        record.headers["WARC-Target-URI"] = url
+        record.headers["Content-Type"] = "application/http; msgtype=response"
+        for name, value in (extra or {}).items():
+            record.headers[name] = value
+        record.set_bytes_content(block)
+        record.write(writer, checksum_data=True)
+        writer.finish()
+        writer.close()
 
 
 def scrapy_warc(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

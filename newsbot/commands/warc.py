@@ -1,0 +1,158 @@
+"""``scrapy warc PATH...``: the site rules over WARC files (Common Crawl CC-NEWS, a recorded crawl).
+
+    scrapy warc CC-NEWS-20261120*.warc.gz -O news.jsonl                  # every site, one feed
+    scrapy warc crawl.warc.gz --sites tribun,bisnis --processes 2        # two sites, two processes
+    scrapy warc archive/ --generic --stats stats.json                    # other hosts through the generic rules
+
+Each HTTP response is routed by its URL to the site whose domains match; other hosts are counted and
+skipped (or, with ``--generic``, read with the generic rules). Every article URL of a known site becomes a
+record or a counted drop, with the crawl's reasons, written to the drop log. No Scrapy engine runs: the
+records come from the same extraction core the spiders call (see :mod:`newsbot.archive.batch`).
+
+Exit codes: 0 done; 1 nothing could be read (every file unreadable) or part of the pass failed; 2 a usage
+error (bad path, no file matched, unknown site), reported in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.utils.log import configure_logging, get_scrapy_root_handler
+
+from newsbot.archive import expand_paths
+from newsbot.archive.batch import ArchivePass, PassResult
+from newsbot.archive.router import site_names
+
+logger = logging.getLogger("newsbot.archive")
+
+# Where records and drops go when the command line names no feed: as a crawl's, under the name "warc".
+FEED_NAME = "warc"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options] PATH [PATH ...]"
+
+    def short_desc(self) -> str:
+        return "Extract the articles in WARC files (e.g. Common Crawl CC-NEWS) with the site rules"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-O", "--overwrite-output", metavar="FILE", help="write records to FILE (overwritten)")
+        parser.add_argument("-o", "--output", metavar="FILE", help="append records to FILE")
+        parser.add_argument("--sites", default="all", metavar="SITE,...",
+                            help="the sites whose articles to extract (default: all)")
+        parser.add_argument("--generic", action="store_true",
+                            help="read the pages of hosts no site claims with the generic rules")
+        parser.add_argument("--processes", default="1", metavar="N",
+                            help="worker processes (files, or byte ranges of one file, are spread over them)")
+        parser.add_argument("--stats", metavar="FILE", help="write the pass's counts as JSON to FILE")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        try:
+            paths = expand_paths(args)
+            sites = site_names(opts.sites)
+            processes = _processes(opts.processes)
+            if opts.overwrite_output and opts.output:
+                raise ValueError("give -O FILE or -o FILE, not both")
+        except ValueError as problem:
+            self._usage_error(str(problem))
+            return
+        configure_logging(self.settings)
+        _log_at_handler_level()
+        date = datetime.now(UTC).strftime("%Y-%m-%d")
+        template = {"name": FEED_NAME, "date": date}
+        feed = opts.overwrite_output or opts.output or self.settings.get("NEWSBOT_FEED") % template
+        drop_log = self.settings.get("NEWSBOT_DROP_LOG")
+        feed_path = Path(feed.removeprefix("file://").rsplit(":jsonlines", 1)[0])
+        result = ArchivePass(
+            paths, sites=sites, generic=opts.generic, processes=processes, feed=feed_path,
+            append=not opts.overwrite_output, drop_log=Path(drop_log % template) if drop_log else None,
+            max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
+            segment_bytes=self.settings.getint("NEWSBOT_WARC_SEGMENT_BYTES"),
+            progress_interval=self.settings.getfloat("NEWSBOT_PROGRESS_INTERVAL"),
+        ).run()
+        for line in summary_lines(result):
+            logger.info("%s", line)
+        if opts.stats:
+            Path(opts.stats).write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
+        written = sum(result.counts[f"{site}/records"] for site in result.sites())
+        logger.info("wrote %d records to %s", written, feed_path)
+        self.exitcode = _exit_code(result)
+
+    def _usage_error(self, message: str) -> None:
+        print(f"scrapy warc: {message}", file=sys.stderr)
+        self.exitcode = 2
+
+
+def _processes(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"--processes {value!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"--processes {value!r} must be at least 1")
+    return number
+
+
+def _log_at_handler_level() -> None:
+    # As newsbot.extensions.LogLevelFloor: the loggers' level is the handler's, so trafilatura's debug
+    # calls (three per article) return at once instead of building records the handler drops.
+    handler = get_scrapy_root_handler()
+    if handler is not None and handler.level > logging.DEBUG:
+        logging.root.setLevel(handler.level)
+
+
+def _exit_code(result: PassResult) -> int:
+    counts = result.counts
+    if result.readable_records == 0 and result.unreadable and len(result.unreadable) == len(result.files):
+        reasons = ", ".join(f"{Path(path).name} ({reason})" for path, reason in result.unreadable.items())
+        print(f"scrapy warc: no record read, every file was unreadable: {reasons}", file=sys.stderr)
+        return 1
+    failed = counts["archive/units_failed"] + counts["archive/units_died"]
+    if failed:
+        print(f"scrapy warc: {failed} part(s) of the pass failed (see the log); their records are missing",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def summary_lines(result: PassResult) -> list[str]:
+    """The end summary: the archive, then one line per site (articles = records + dropped + skipped)."""
+    summary = result.summary()
+    archive = summary["archive"]
+    bad = {k.removeprefix("bad/"): v for k, v in archive.items() if k.startswith("bad/")}
+    skipped = {k.removeprefix("skipped/"): v for k, v in archive.items() if k.startswith("skipped/")}
+    lines = [
+        f"archive: {len(result.files)} files ({len(result.unreadable)} unreadable), "
+        f"{archive.get('records', 0)} WARC records, {archive.get('responses', 0)} HTTP responses, "
+        f"{archive.get('other_hosts', 0)} of hosts no site claims"
+        + (f"; bad records: {_counts(bad)}" if bad else "")
+        + (f"; other record types: {_counts(skipped)}" if skipped else "")
+        + f"; {result.seconds:.1f} s",
+    ]
+    for site, numbers in summary["sites"].items():
+        line = (f"{site}: {numbers['articles']} article pages -> {numbers['records']} records, "
+                f"{sum(numbers['dropped'].values())} dropped")
+        if numbers["dropped"]:
+            line += f" ({_counts(numbers['dropped'])})"
+        line += f", {sum(numbers['skipped'].values())} skipped"
+        if numbers["skipped"]:
+            line += f" ({_counts(numbers['skipped'])})"
+        line += f"; {numbers['pages']} further pages, {numbers['not_article']} non-article URLs"
+        lines.append(line)
+    return lines
+
+
+def _counts(numbers: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(numbers.items(), key=lambda kv: (-kv[1], kv[0])))
