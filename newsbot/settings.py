@@ -52,6 +52,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
     "newsbot.replay.FixtureReplayMiddleware": 950,
     "newsbot.replay.FixtureRecorderMiddleware": 100,
+    # Disabled unless -a warc=PATH (answers from WARC files) / -a record=PATH.warc.gz (next to the download
+    # handler, so it records responses as they came: redirects, errors and content coding included).
+    "newsbot.archive.middleware.WarcReplayMiddleware": 950,
+    "newsbot.archive.middleware.WarcRecorderMiddleware": 990,
 }
 SPIDER_MIDDLEWARES = {
     # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.distributed.

@@ -6,11 +6,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newsbot.archive.writer import write_cases
 from newsbot.distributed import local_redis
 from newsbot.fixtures import crawl, record_for, spider_for
 from newsbot.replay import Case, find_cases
@@ -19,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 ALL_CASES = [case for case in find_cases(FIXTURES) if case.kind == "article"]
 LISTING_CASES = [case for case in find_cases(FIXTURES) if case.kind == "listing"]
+# The WARC-Date of every archived test response: a whole second, so dateDownloaded can be checked exactly.
+ARCHIVED = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +38,14 @@ def replayed() -> dict[Path, dict[str, Any] | None]:
         for case in cases:
             results[case.directory] = record_for(case, records)
     return results
+
+
+@pytest.fixture(scope="session")
+def fixture_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every stored response of every article case, as one WARC file (see tests/warcs.py)."""
+    path = tmp_path_factory.mktemp("warc") / "fixtures.warc.gz"
+    write_cases(ALL_CASES, path, date=ARCHIVED)
+    return path
 
 
 def case_id(case: Case) -> str:

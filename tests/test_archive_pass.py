@@ -18,15 +18,15 @@ from newsbot.fixtures import record_for, without_volatile
 from newsbot.replay import Case
 
 from .conftest import ALL_CASES, FIXTURES, case_id
-from .warcs import ARCHIVED, Archived, accounted, append_raw_response, archive_pass, scrapy_warc, write_warc
-
-
-@pytest.fixture(scope="module")
-def fixture_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every stored response of every article case, as one archive."""
-    path = tmp_path_factory.mktemp("warc") / "fixtures.warc.gz"
-    write_cases(ALL_CASES, path, date=ARCHIVED)
-    return path
+from .warcs import (
+    ARCHIVED,
+    Archived,
+    accounted,
+    append_raw_response,
+    archive_pass,
+    scrapy_warc,
+    write_warc,
+)
 
 
 @pytest.fixture(scope="module")

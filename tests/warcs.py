@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,9 @@ from fastwarc.warc import WarcRecord, WarcRecordType
 
 from newsbot.archive.writer import WarcFileWriter
 
-from .conftest import ROOT
+from .conftest import ARCHIVED, ROOT
 
 HTML = "text/html; charset=UTF-8"
-# The WARC-Date of every test record: a fixed second, so dateDownloaded can be checked exactly.
-ARCHIVED = datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass

@@ -21,7 +21,8 @@ from scrapy.http import Response
 from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
-from newsbot import distributed
+from newsbot import archive, distributed
+from newsbot.archive.middleware import archive_start_urls
 from newsbot.drops import failure_reason, page_dropped
 from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extensions import feed_uri_params
@@ -67,7 +68,10 @@ class ArticleSpider(scrapy.Spider):
       replay    a fixture case, site folder or tree of cases to replay offline instead of the network;
       discover  with replay: start from the site's listings (answered by listing cases) instead of the
                 article cases' URLs;
-      record    a directory to record every live response into, as a new fixture case.
+      record    a directory to record every live response into, as a new fixture case; or a file
+                ending in .warc.gz (.warc) to write every request and response to, as WARC;
+      warc      WARC files (comma-separated, globs allowed) to read the pages from instead of the
+                network; the spider starts from the archive's article URLs of its site.
 
     Without ``url`` (and without ``replay``) the spider discovers articles from the site's sitemaps,
     feeds and index pages.
@@ -77,16 +81,20 @@ class ArticleSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, replay: str | None = None, record: str | None = None,
                  discover: str | None = None, since: str | None = None, until: str | None = None,
-                 limit: str | None = None, refresh: str | None = None, **kwargs: Any) -> None:
+                 limit: str | None = None, refresh: str | None = None, warc: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rules: SiteRules = get_rules(self.rules_name)
         self.url = url
         self.replay = Path(replay) if replay else None
         self.record = Path(record) if record else None
+        self.warc = archive.expand_paths([warc]) if warc else []
+        if self.warc and self.replay is not None:
+            raise ValueError(f"{self.name}: give either -a replay=... or -a warc=..., not both")
         self.window = DateWindow.from_args(since, until)
         self.limit = _positive_int(limit, "limit")
         self.refresh = _flag(refresh, "refresh", default=False)
-        self.discover = _flag(discover, "discover", default=url is None and replay is None)
+        self.discover = _flag(discover, "discover", default=url is None and replay is None and not warc)
         if url and self.discover:
             raise ValueError(f"{self.name}: -a url=... fetches one article; it cannot be combined with discover")
         if self.discover and not self.rules.discovers:
@@ -112,8 +120,14 @@ class ArticleSpider(scrapy.Spider):
             settings.set("REPLAY_DIR", str(spider.replay), priority="spider")
             for name, value in REPLAY_SETTINGS.items():
                 settings.set(name, value, priority="spider")
+        if spider.warc:
+            # An archive is replayed like fixtures: pages come from WARC files, at once.
+            settings.set("WARC_PATHS", [str(path) for path in spider.warc], priority="spider")
+            for name, value in REPLAY_SETTINGS.items():
+                settings.set(name, value, priority="spider")
         if spider.record is not None:
-            settings.set("RECORD_DIR", str(spider.record), priority="spider")
+            record_to = "WARC_RECORD" if archive.is_warc_path(spider.record) else "RECORD_DIR"
+            settings.set(record_to, str(spider.record), priority="spider")
         if not settings.getdict("FEEDS") and settings.get("NEWSBOT_FEED"):
             # A default, not a setting: Scrapy adds -o/-O feeds to FEEDS, and a user who names a feed wants
             # only that one.
@@ -191,6 +205,8 @@ class ArticleSpider(scrapy.Spider):
             yield self._article_request(url, {TRUSTED_URL: url})
 
     def start_urls_for_run(self) -> list[str]:
+        if self.warc:
+            return archive_start_urls(self.warc, self.rules)
         if self.replay is not None:
             return [case.url for case in find_cases(self.replay)
                     if case.kind == "article" and self._owns_case_site(case.site)]
