@@ -426,7 +426,7 @@ class ArchivePass:
         self._last_progress = time.monotonic()
         try:
             self._open_outputs()
-            units = segments(files, self.segment_bytes)
+            units = segments(files, self._segment_bytes(files))
             lost = run_tasks(state, read_segment, units, self.processes, self._handle,
                              lambda unit: _describe(files, unit))
             if self.deferred:
@@ -442,6 +442,13 @@ class ArchivePass:
                             self.rss_mb_at)
         self._log_progress(final=True)
         return result
+
+    def _segment_bytes(self, files: list[ArchiveFile]) -> int:
+        if self.processes == 1:
+            return self.segment_bytes
+        # Enough segments for every process to take several, so that none waits long for the last one.
+        total = sum(file.size for file in files if file.splittable)
+        return max(1 << 16, min(self.segment_bytes, total // (self.processes * 8) or 1))
 
     # Batches from the workers ------------------------------------------------------------------------------
     def _handle(self, batch: Batch) -> None:
