@@ -180,3 +180,23 @@ def print_archive_bench(result: dict[str, Any]) -> None:
     print(f"  load average (1 min) before and after: {result['load_average_before_after']}")
     if result["failed"]:
         print("  FAILED: a pass exited non-zero or wrote fewer records than pages")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The archive part alone: ``python -m newsbot.bench_warc [--pages N] [--rounds R]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m newsbot.bench_warc", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    result = archive_bench(args.pages, args.rounds)
+    print_archive_bench(result)
+    if args.output:
+        args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 1 if result["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

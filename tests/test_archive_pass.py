@@ -112,13 +112,14 @@ def test_redirects_errors_and_repeated_urls_in_the_archive(tmp_path):
         Archived(off_site, b"", 301, {"Location": "https://evil.example.net/x"}),
         Archived(retried, b"busy", 503),                                   # superseded by the 200 below
         Archived(retried, other.responses[other.url].path.read_bytes()),
+        Archived(retried, b"busy again", 503),                             # and by the 200 above
         Archived(gone, b"<html><body>404</body></html>", 404),
     ])
     records, stats, dropped = archive_pass(tmp_path, tmp_path / "a.warc.gz", extra=("--sites", "bisnis"))
     assert sorted(r["url"] for r in records) == sorted([case.url, retried])
     assert sorted((d["url"], d["reason"]) for d in dropped) == sorted(
         [(elsewhere, "not-in-archive"), (off_site, "off-site"), (gone, "http-error")])
-    assert stats["sites"]["bisnis"]["skipped"] == {"redirected": 1, "superseded": 1}
+    assert stats["sites"]["bisnis"]["skipped"] == {"redirected": 1, "superseded": 2}
     assert accounted(stats["sites"]["bisnis"])
 
 
@@ -229,3 +230,19 @@ def test_a_worker_that_dies_or_fails_costs_its_task_only_and_the_pass_goes_on():
     lost = run_tasks(PassState([], [], False, 0), _flaky, [1, 2, 3, 4, 5], 2, lambda b: seen.update(b.counts), str)
     assert lost == {"died": 1, "failed": 1}
     assert seen == {"done": 1 + 4 + 5}
+
+
+def test_progress_lines_and_the_summary_count_per_site(fixture_warc, tmp_path):
+    proc = scrapy_warc(fixture_warc, "-O", tmp_path / "out.jsonl", "-s", f"NEWSBOT_DROP_LOG={tmp_path / 'd.jsonl'}",
+                       "-s", "NEWSBOT_PROGRESS_INTERVAL=0.000001", "-s", "NEWSBOT_WARC_SEGMENT_BYTES=100000")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    progress = [line for line in proc.stderr.splitlines() if "] INFO: progress: " in line]
+    assert len(progress) >= 2 and "WARC records" in progress[0]
+    assert any(" tribun " in line and " articles: " in line for line in progress)
+    summary = {line.split("INFO: ", 1)[1].split(":", 1)[0]: line.split("INFO: ", 1)[1]
+               for line in proc.stderr.splitlines() if "[newsbot.archive] INFO: " in line}
+    assert summary["tribun"].startswith("tribun: 7 article pages -> 6 records, 1 dropped (duplicate 1), 0 skipped; "
+                                        "4 further pages")
+    assert summary["archive"].startswith(f"archive: 1 files (0 unreadable), {len(ALL_CASES) + 12} WARC records")
+    # Without --generic, the generic case's host is one no site claims.
+    assert f"wrote {sum(c.site != 'generic' for c in ALL_CASES)} records to" in proc.stderr

@@ -25,14 +25,13 @@ import gc
 import json
 import logging
 import multiprocessing
-import os
-import queue
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urljoin
@@ -100,6 +99,8 @@ class Batch:
     counts: Counter[str] = field(default_factory=Counter)
     # (url, file, position) of every record of a known site: what phase 2 looks pages up in.
     located: list[tuple[str, int, int]] = field(default_factory=list)
+    # Article URLs whose 2xx record phase 1 turned into a record or a drop.
+    answered: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rss_mb: float = 0.0
 
@@ -116,6 +117,7 @@ class PassState:
     generic: bool
     max_size: int
     index: ArchiveIndex | None = None
+    answered: set[str] = field(default_factory=set)
     _router: Router | None = None
 
     @property
@@ -179,7 +181,7 @@ def _first_look(state: PassState, file: int, head: RecordHead, batch: Batch) -> 
         counts[f"archive/bad/{problem.reason}"] += 1
         return Dropped(site, head.url, problem.reason, problem.detail)
     if not 200 <= response.status < 300:
-        # A redirect or an error: a later record of the URL may answer it, or its target may be archived.
+        # A redirect or an error: another record of the URL may answer it, or its target may be archived.
         return Deferred(site, head.url, file, head.position)
 
     def in_hand(url: str) -> HttpResponse:
@@ -188,9 +190,11 @@ def _first_look(state: PassState, file: int, head: RecordHead, batch: Batch) -> 
         return response
 
     try:
-        return _outcome(route, head.url, Fetcher(in_hand, route.rules.domains, state.max_size), counts)
+        outcome = _outcome(route, head.url, Fetcher(in_hand, route.rules.domains, state.max_size), counts)
     except _Deferral:
         return Deferred(site, head.url, file, head.position)
+    batch.answered.append(head.url)
+    return outcome
 
 
 def _outcome(route: Route, url: str, fetcher: Fetcher, counts: Counter[str]) -> Written | Dropped:
@@ -231,8 +235,9 @@ def resolve(items: list[Deferred], emit: Emit) -> None:
 def _resolved(state: PassState, item: Deferred, counts: Counter[str]) -> Written | Dropped | None:
     index = state.index
     assert index is not None, "phase 2 runs with the index of phase 1"
-    if index.where.get(item.url, (item.file, item.position)) != (item.file, item.position):
-        # A later record of the same URL answers it (a retried 503, a recrawl): as in the crawl, that one counts.
+    if item.url in state.answered or index.where.get(item.url) != (item.file, item.position):
+        # Another record of the URL answers it (the 200 of a retry before or after this 503, a later
+        # fetch): that one stands for the article.
         counts[f"{item.site}/skipped/superseded"] += 1
         return None
     route = Route(get_rules(item.site), ARTICLE)
@@ -261,28 +266,29 @@ def _prepare_worker() -> None:
     gc.set_threshold(*WarmUp.GC_THRESHOLDS)
 
 
-def _worker(state: PassState, function: Callable[[Any, Emit], None], tasks: Any, results: Any) -> None:
+def _worker(state: PassState, function: Callable[[Any, Emit], None], conn: Connection) -> None:
+    """A worker process: asks for a task, runs it, reports; until it is sent None."""
     global _STATE
     _STATE = state
     _prepare_worker()
-    pid = os.getpid()
-    while True:
-        item = tasks.get()
-        if item is None:
-            break
+    conn.send(("ready", None))
+    while (item := conn.recv()) is not None:
         number, task = item
-        results.put(("start", pid, number))
         try:
-            function(task, results.put)
+            function(task, conn.send)
         except Exception:
-            results.put(("failed", pid, number, traceback.format_exc(limit=6)))
-    results.put(("done", pid, None))
+            conn.send(("failed", number, traceback.format_exc(limit=6)))
+        conn.send(("done", number))
 
 
 def run_tasks(state: PassState, function: Callable[[Any, Emit], None], tasks: Sequence[Any], processes: int,
               handle: Emit, describe: Callable[[Any], str]) -> Counter[str]:
     """Run ``function(task, emit)`` over ``tasks`` in ``processes`` processes (1: in this one), handing each
-    batch to ``handle`` as it comes. Returns the count of tasks that failed or whose process died."""
+    batch to ``handle`` as it comes. Returns how many tasks failed (an exception) or died with their process.
+
+    Each worker has its own pipe: what it sent before dying has reached this process (a send returns once
+    the pipe has it), and the parent hands out tasks one at a time, so it knows which task a dead worker held.
+    """
     global _STATE
     lost: Counter[str] = Counter()
     if processes <= 1 or len(tasks) <= 1:
@@ -296,48 +302,60 @@ def run_tasks(state: PassState, function: Callable[[Any, Emit], None], tasks: Se
                              describe(task), traceback.format_exc(limit=6))
         return lost
     context = _context()
-    todo, results = context.Queue(), context.Queue(maxsize=processes * 8)
-    for number, task in enumerate(tasks):
-        todo.put((number, task))
-    workers: dict[int, Any] = {}
+    pending = deque(enumerate(tasks))
+    workers: dict[Connection, Any] = {}
+    running: dict[Connection, int | None] = {}
 
     def start_worker() -> None:
-        todo.put(None)  # every worker ends on one of these, which come after all the tasks
-        process = context.Process(target=_worker, args=(state, function, todo, results), daemon=True)
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker, args=(state, function, theirs), daemon=True)
         process.start()
-        workers[process.pid] = process
+        theirs.close()
+        workers[ours], running[ours] = process, None
 
-    slots = min(processes, len(tasks))
-    for _ in range(slots):
-        start_worker()
-    running: dict[int, int] = {}
-    finished = 0
-    while finished < slots:
-        try:
-            message = results.get(timeout=0.5)
-        except queue.Empty:
-            for pid, process in list(workers.items()):
-                if process.exitcode not in (None, 0):
-                    del workers[pid]
-                    number = running.pop(pid, None)
-                    lost["died"] += 1
-                    logger.error("archive pass: a worker died (exit code %s)%s; a new one takes over",
-                                 process.exitcode, f" reading {describe(tasks[number])}" if number is not None else "")
-                    start_worker()
-            continue
+    def receive(conn: Connection) -> None:
+        message = conn.recv()
         if isinstance(message, Batch):
             handle(message)
-        elif message[0] == "start":
-            running[message[1]] = message[2]
         elif message[0] == "failed":
             lost["failed"] += 1
             logger.error("archive pass: %s failed; its remaining records are lost:\n%s",
-                         describe(tasks[message[2]]), message[3])
-        else:
-            running.pop(message[1], None)
-            finished += 1
-    for process in workers.values():
-        process.join(timeout=10)
+                         describe(tasks[message[1]]), message[2])
+        else:  # ready, or done with a task: the next one, or None to stop
+            running[conn] = pending[0][0] if pending else None
+            conn.send(pending.popleft() if pending else None)
+
+    for _ in range(min(processes, len(tasks))):
+        start_worker()
+    while workers:
+        by_sentinel = {process.sentinel: conn for conn, process in workers.items()}
+        for ready in wait([*workers, *by_sentinel]):
+            conn = by_sentinel.get(ready, ready)  # type: ignore[arg-type]
+            if conn not in workers:
+                continue
+            try:
+                if ready is conn:
+                    receive(conn)
+                    continue
+                while conn.poll():  # what it sent before it ended
+                    receive(conn)
+            except (EOFError, OSError):
+                pass  # it has ended: everything it sent is read
+            process = workers.pop(conn)
+            process.join()
+            held = running.pop(conn)
+            conn.close()
+            if held is not None:
+                lost["died"] += 1
+                logger.error("archive pass: a worker died (exit code %s) reading %s; its remaining records are "
+                             "lost", process.exitcode, describe(tasks[held]))
+                if pending:
+                    start_worker()
+    if pending:
+        # Every worker ended before taking these (it died starting up): nothing left to run them.
+        lost["died"] += len(pending)
+        logger.error("archive pass: no worker left for %d parts: %s", len(pending),
+                     ", ".join(describe(task) for _, task in pending))
     return lost
 
 
@@ -398,6 +416,7 @@ class ArchivePass:
         self.counts: Counter[str] = Counter()
         self.seen: set[str] = set()
         self.deferred: list[Deferred] = []
+        self.answered: set[str] = set()
         self.rss_mb_at: dict[int, tuple[float, float]] = {}
         self._feed: BinaryIO | None = None
         self._drops: BinaryIO | None = None
@@ -430,7 +449,7 @@ class ArchivePass:
             lost = run_tasks(state, read_segment, units, self.processes, self._handle,
                              lambda unit: _describe(files, unit))
             if self.deferred:
-                state.index = self.index
+                state.index, state.answered = self.index, self.answered
                 chunks = [self.deferred[i:i + RESOLVE_CHUNK] for i in range(0, len(self.deferred), RESOLVE_CHUNK)]
                 lost += run_tasks(state, resolve, chunks, self.processes, self._handle,
                                   lambda chunk: f"{len(chunk)} multi-page or redirected articles")
@@ -455,6 +474,7 @@ class ArchivePass:
         self.counts.update(batch.counts)
         for url, file, position in batch.located:
             self.index.add(url, file, position)
+        self.answered.update(batch.answered)
         for problem in batch.problems:
             if self._problems_logged < 20:
                 logger.warning("archive: %s", problem)
