@@ -246,3 +246,13 @@ def test_progress_lines_and_the_summary_count_per_site(fixture_warc, tmp_path):
     assert summary["archive"].startswith(f"archive: 1 files (0 unreadable), {len(ALL_CASES) + 12} WARC records")
     # Without --generic, the generic case's host is one no site claims.
     assert f"wrote {sum(c.site != 'generic' for c in ALL_CASES)} records to" in proc.stderr
+
+
+def test_a_multi_page_article_stands_when_a_later_record_of_its_url_is_an_error(tmp_path, replayed):
+    case = _case("tribun", "three-page-all")
+    pages = [Archived(url, stored.path.read_bytes(), stored.status, stored.headers)
+             for url, stored in case.responses.items()]
+    write_warc(tmp_path / "a.warc.gz", [Archived(case.url, b"busy", 503), *pages, Archived(case.url, b"busy", 503)])
+    records, stats, dropped = archive_pass(tmp_path, tmp_path / "a.warc.gz")
+    assert [without_volatile(r) for r in records] == [without_volatile(replayed[case.directory])]
+    assert dropped == [] and stats["sites"]["tribun"]["skipped"] == {"superseded": 2}

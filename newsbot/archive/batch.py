@@ -22,6 +22,7 @@ nothing twice, drops duplicates within the pass (same canonical URL or body fing
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -91,13 +92,15 @@ class Deferred:
     url: str
     file: int
     position: int
+    ok: bool  # a 2xx answer (a multi-page article), not a redirect or an error
 
 
 @dataclass
 class Batch:
     outcomes: list[Written | Dropped | Deferred] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
-    # (url, file, position) of every record of a known site: what phase 2 looks pages up in.
+    # (url, file, position) of the known sites' records that are not an article's first page (further
+    # pages, listings): what phase 2 may look up. First pages set aside carry their own position.
     located: list[tuple[str, int, int]] = field(default_factory=list)
     # Article URLs whose 2xx record phase 1 turned into a record or a drop.
     answered: list[str] = field(default_factory=list)
@@ -117,7 +120,8 @@ class PassState:
     generic: bool
     max_size: int
     index: ArchiveIndex | None = None
-    answered: set[str] = field(default_factory=set)
+    # url_key() of the article URLs answered in phase 1.
+    answered: set[int] = field(default_factory=set)
     _router: Router | None = None
 
     @property
@@ -128,6 +132,12 @@ class PassState:
 
 
 _STATE: PassState | None = None
+
+
+def url_key(text: str) -> int:
+    """A 64-bit key for a URL or duplicate key: what the pass keeps per article instead of the string
+    (a collision is a chance in 10^9 among 10^5 articles). Stable across processes, unlike hash()."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest())
 
 
 def _state() -> PassState:
@@ -170,8 +180,8 @@ def _first_look(state: PassState, file: int, head: RecordHead, batch: Batch) -> 
         return None
     site = route.site
     counts[f"{site}/responses"] += 1
-    batch.located.append((head.url, file, head.position))
     if route.kind != ARTICLE:
+        batch.located.append((head.url, file, head.position))
         counts[f"{site}/{route.kind}_urls"] += 1
         return None
     counts[f"{site}/articles"] += 1
@@ -182,7 +192,7 @@ def _first_look(state: PassState, file: int, head: RecordHead, batch: Batch) -> 
         return Dropped(site, head.url, problem.reason, problem.detail)
     if not 200 <= response.status < 300:
         # A redirect or an error: another record of the URL may answer it, or its target may be archived.
-        return Deferred(site, head.url, file, head.position)
+        return Deferred(site, head.url, file, head.position, ok=False)
 
     def in_hand(url: str) -> HttpResponse:
         if url != response.url:
@@ -192,7 +202,7 @@ def _first_look(state: PassState, file: int, head: RecordHead, batch: Batch) -> 
     try:
         outcome = _outcome(route, head.url, Fetcher(in_hand, route.rules.domains, state.max_size), counts)
     except _Deferral:
-        return Deferred(site, head.url, file, head.position)
+        return Deferred(site, head.url, file, head.position, ok=True)
     batch.answered.append(head.url)
     return outcome
 
@@ -235,7 +245,7 @@ def resolve(items: list[Deferred], emit: Emit) -> None:
 def _resolved(state: PassState, item: Deferred, counts: Counter[str]) -> Written | Dropped | None:
     index = state.index
     assert index is not None, "phase 2 runs with the index of phase 1"
-    if item.url in state.answered or index.where.get(item.url) != (item.file, item.position):
+    if not item.ok and (url_key(item.url) in state.answered or index.where.get(item.url) != (item.file, item.position)):
         # Another record of the URL answers it (the 200 of a retry before or after this 503, a later
         # fetch): that one stands for the article.
         counts[f"{item.site}/skipped/superseded"] += 1
@@ -248,7 +258,8 @@ def _resolved(state: PassState, item: Deferred, counts: Counter[str]) -> Written
     if own.status in REDIRECT_CODES and (location := own.header(b"Location")):
         target = urljoin(item.url, location.decode("latin-1").strip())
         then = state.router.route(target)
-        if then is not None and then.site == item.site and then.kind == ARTICLE and target in index:
+        archived = url_key(target) in state.answered or target in index
+        if then is not None and then.site == item.site and then.kind == ARTICLE and archived:
             # Its target's own record stands for the article (an http -> https move, a renamed slug).
             counts[f"{item.site}/skipped/redirected"] += 1
             return None
@@ -414,9 +425,11 @@ class ArchivePass:
         self.segment_bytes = max(1, segment_bytes)
         self.progress_interval = progress_interval
         self.counts: Counter[str] = Counter()
-        self.seen: set[str] = set()
+        # The pass's memory per article: three 64-bit keys (its two duplicate keys, its URL answered).
+        self.seen: set[int] = set()
         self.deferred: list[Deferred] = []
-        self.answered: set[str] = set()
+        self.answered: set[int] = set()
+        self._answered_later: set[str] = set()
         self.rss_mb_at: dict[int, tuple[float, float]] = {}
         self._feed: BinaryIO | None = None
         self._drops: BinaryIO | None = None
@@ -465,23 +478,23 @@ class ArchivePass:
     def _segment_bytes(self, files: list[ArchiveFile]) -> int:
         if self.processes == 1:
             return self.segment_bytes
-        # Enough segments for every process to take several, so that none waits long for the last one.
+        # Many segments per process, so that the last one to finish is a short wait for the others.
         total = sum(file.size for file in files if file.splittable)
-        return max(1 << 16, min(self.segment_bytes, total // (self.processes * 8) or 1))
+        return max(1 << 18, min(self.segment_bytes, total // (self.processes * 32) or 1))
 
     # Batches from the workers ------------------------------------------------------------------------------
     def _handle(self, batch: Batch) -> None:
         self.counts.update(batch.counts)
         for url, file, position in batch.located:
             self.index.add(url, file, position)
-        self.answered.update(batch.answered)
+        self.answered.update(map(url_key, batch.answered))
         for problem in batch.problems:
             if self._problems_logged < 20:
                 logger.warning("archive: %s", problem)
             self._problems_logged += 1
         for outcome in batch.outcomes:
             if isinstance(outcome, Deferred):
-                self.deferred.append(outcome)
+                self._set_aside(outcome)
                 continue
             self._outcomes += 1
             if isinstance(outcome, Written):
@@ -494,11 +507,21 @@ class ArchivePass:
         if self.progress_interval > 0 and time.monotonic() - self._last_progress >= self.progress_interval:
             self._log_progress()
 
+    def _set_aside(self, item: Deferred) -> None:
+        self.deferred.append(item)
+        # Phase 2 reads a URL from its 2xx record if there is one, else from its last record.
+        if item.ok:
+            self._answered_later.add(item.url)
+            self.index.where[item.url] = (item.file, item.position)
+        elif item.url not in self._answered_later:
+            self.index.add(item.url, item.file, item.position)
+
     def _write(self, written: Written) -> None:
-        if self.seen.intersection(written.keys):
+        keys = [url_key(key) for key in written.keys]
+        if self.seen.intersection(keys):
             self._drop(written.site, written.url, "duplicate", f"duplicate of an earlier record: {written.url}")
             return
-        self.seen.update(written.keys)
+        self.seen.update(keys)
         self.counts[f"{written.site}/records"] += 1
         if self._feed is not None:
             self._feed.write(written.line.encode("utf-8") + b"\n")
