@@ -425,17 +425,19 @@ class ArchivePass:
         self.segment_bytes = max(1, segment_bytes)
         self.progress_interval = progress_interval
         self.counts: Counter[str] = Counter()
-        # The pass's memory per article: three 64-bit keys (its two duplicate keys, its URL answered).
+        # What the pass keeps per article: three 64-bit keys (its two duplicate keys, its URL answered).
         self.seen: set[int] = set()
-        self.deferred: list[Deferred] = []
         self.answered: set[int] = set()
+        # Set aside for phase 2, and where phase 2 looks records up.
+        self.deferred: list[Deferred] = []
+        self.index = ArchiveIndex([])
         self._answered_later: set[str] = set()
         self.rss_mb_at: dict[int, tuple[float, float]] = {}
         self._feed: BinaryIO | None = None
         self._drops: BinaryIO | None = None
-        self._worker_rss = 0.0
         self._outcomes = 0
         self._problems_logged = 0
+        self._last_progress = time.monotonic()
 
     def run(self) -> PassResult:
         started = time.perf_counter()
