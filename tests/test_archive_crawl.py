@@ -119,3 +119,6 @@ def test_a_recorded_live_crawl_is_archived_as_sent_and_replays_to_the_same_recor
     records, stats, _ = archive_pass(tmp_path, warc)
     assert _comparable(records) == _comparable(live)
     assert stats["sites"]["tribun"]["records"] == len(live)
+    # robots.txt, the sitemap index, the news sitemaps and the index pages: skipped by their URL.
+    assert stats["sites"]["tribun"]["not_article"] >= 5
+    assert stats["archive"]["skipped/request"] == len(fetched)
