@@ -4,10 +4,13 @@ site on 127.0.0.1) so that it replays byte for byte."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -122,3 +125,57 @@ def test_a_recorded_live_crawl_is_archived_as_sent_and_replays_to_the_same_recor
     # robots.txt, the sitemap index, the news sitemaps and the index pages: skipped by their URL.
     assert stats["sites"]["tribun"]["not_article"] >= 5
     assert stats["archive"]["skipped/request"] == len(fetched)
+
+
+@pytest.fixture
+def gzip_site():
+    """127.0.0.1 serving the generic fixture page gzip-encoded, behind a redirect."""
+    case = next(c for c in ALL_CASES if c.site == "generic")
+    page = gzip.compress(case.responses[case.url].path.read_bytes())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/lama":
+                self.send_response(301)
+                self.send_header("Location", "/berita/pakta-baru")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/berita/pakta-baru":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=UTF-8")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", page
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_redirects_and_content_coding_are_recorded_as_sent_and_replayed(gzip_site, tmp_path):
+    base, gzipped = gzip_site
+    warc = tmp_path / "generic.warc.gz"
+    local = ["-s", "NEWSBOT_ALLOW_PRIVATE_HOSTS=127.0.0.1", "-s", "DOWNLOAD_DELAY=0"]
+    code, live, log = crawl("generic", {"url": f"{base}/lama", "record": str(warc)}, extra=local)
+    assert code == 0 and len(live) == 1, log[-3000:]
+    index = ArchiveIndex.build([warc])
+    moved, page = index.get(f"{base}/lama"), index.get(f"{base}/berita/pakta-baru")
+    assert moved is not None and (moved.status, moved.header(b"Location")) == (301, b"/berita/pakta-baru")
+    assert page is not None and page.body == gzipped and page.header(b"Content-Encoding") == b"gzip"
+
+    code, replayed, log = crawl("generic", {"warc": str(warc)}, extra=local)
+    assert code == 0, log[-3000:]
+    assert _comparable(replayed) == _comparable(live)
+    records, stats, _ = archive_pass(tmp_path, warc, extra=("--generic",))
+    assert _comparable(records) == _comparable(live)
+    assert stats["sites"]["generic"]["skipped"] == {"redirected": 1}
