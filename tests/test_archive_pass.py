@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.archive.batch import Batch, PassState, run_tasks
+from newsbot.archive.batch import Batch
 from newsbot.archive.reader import RecordHead, open_archive, scan
+from newsbot.archive.workers import run_tasks
 from newsbot.archive.writer import write_cases
 from newsbot.fixtures import record_for, without_volatile
 from newsbot.replay import Case
@@ -227,7 +228,7 @@ def _flaky(task: int, emit) -> None:
 
 def test_a_worker_that_dies_or_fails_costs_its_task_only_and_the_pass_goes_on():
     seen: Counter[str] = Counter()
-    lost = run_tasks(PassState([], [], False, 0), _flaky, [1, 2, 3, 4, 5], 2, lambda b: seen.update(b.counts), str)
+    lost = run_tasks(_flaky, [1, 2, 3, 4, 5], 2, lambda b: seen.update(b.counts))
     assert lost == {"died": 1, "failed": 1}
     assert seen == {"done": 1 + 4 + 5}
 

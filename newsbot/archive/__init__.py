@@ -6,6 +6,7 @@ How an archive becomes records::
                -> router: the record's URL names the site (by domain) and says article or not  router.py
                -> the extraction core, exactly as the spider calls it (pages from the archive)  batch.py
                -> validation and duplicates, as the pipelines -> one JSON Lines feed              batch.py
+                  (in N processes, each record read by one of them)                              workers.py
 
 ``scrapy warc PATH...`` (:mod:`newsbot.commands.warc`) is that pass, without a Scrapy engine.
 ``scrapy crawl <site> -a warc=PATH`` answers the spider's requests from the archive instead

@@ -25,14 +25,12 @@ import gc
 import hashlib
 import json
 import logging
-import multiprocessing
 import time
-import traceback
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection, wait
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urljoin
@@ -51,6 +49,7 @@ from newsbot.archive.reader import (
     segments,
 )
 from newsbot.archive.router import ARTICLE, Route, Router
+from newsbot.archive.workers import run_tasks
 from newsbot.extensions import WarmUp, rss_mb
 from newsbot.feedstorage import drop_partial_last_line
 from newsbot.items import Article
@@ -138,6 +137,13 @@ def url_key(text: str) -> int:
     """A 64-bit key for a URL or duplicate key: what the pass keeps per article instead of the string
     (a collision is a chance in 10^9 among 10^5 articles). Stable across processes, unlike hash()."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+
+
+def install(state: PassState) -> None:
+    """Make ``state`` this process's: in each worker before its first task (and here, for one process)."""
+    global _STATE
+    _STATE = state
+    gc.set_threshold(*WarmUp.GC_THRESHOLDS)
 
 
 def _state() -> PassState:
@@ -266,110 +272,6 @@ def _resolved(state: PassState, item: Deferred, counts: Counter[str]) -> Written
     return _outcome(route, item.url, Fetcher(index.get, route.rules.domains, state.max_size), counts)
 
 
-# Processes ----------------------------------------------------------------------------------------------
-def _context() -> Any:
-    # fork: workers start at once and share the parent's loaded rules and language profiles.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-def _prepare_worker() -> None:
-    gc.set_threshold(*WarmUp.GC_THRESHOLDS)
-
-
-def _worker(state: PassState, function: Callable[[Any, Emit], None], conn: Connection) -> None:
-    """A worker process: asks for a task, runs it, reports; until it is sent None."""
-    global _STATE
-    _STATE = state
-    _prepare_worker()
-    conn.send(("ready", None))
-    while (item := conn.recv()) is not None:
-        number, task = item
-        try:
-            function(task, conn.send)
-        except Exception:
-            conn.send(("failed", number, traceback.format_exc(limit=6)))
-        conn.send(("done", number))
-
-
-def run_tasks(state: PassState, function: Callable[[Any, Emit], None], tasks: Sequence[Any], processes: int,
-              handle: Emit, describe: Callable[[Any], str]) -> Counter[str]:
-    """Run ``function(task, emit)`` over ``tasks`` in ``processes`` processes (1: in this one), handing each
-    batch to ``handle`` as it comes. Returns how many tasks failed (an exception) or died with their process.
-
-    Each worker has its own pipe: what it sent before dying has reached this process (a send returns once
-    the pipe has it), and the parent hands out tasks one at a time, so it knows which task a dead worker held.
-    """
-    global _STATE
-    lost: Counter[str] = Counter()
-    if processes <= 1 or len(tasks) <= 1:
-        _STATE = state
-        for task in tasks:
-            try:
-                function(task, handle)
-            except Exception:
-                lost["failed"] += 1
-                logger.error("archive pass: %s failed; its remaining records are lost:\n%s",
-                             describe(task), traceback.format_exc(limit=6))
-        return lost
-    context = _context()
-    pending = deque(enumerate(tasks))
-    workers: dict[Connection, Any] = {}
-    running: dict[Connection, int | None] = {}
-
-    def start_worker() -> None:
-        ours, theirs = context.Pipe()
-        process = context.Process(target=_worker, args=(state, function, theirs), daemon=True)
-        process.start()
-        theirs.close()
-        workers[ours], running[ours] = process, None
-
-    def receive(conn: Connection) -> None:
-        message = conn.recv()
-        if isinstance(message, Batch):
-            handle(message)
-        elif message[0] == "failed":
-            lost["failed"] += 1
-            logger.error("archive pass: %s failed; its remaining records are lost:\n%s",
-                         describe(tasks[message[1]]), message[2])
-        else:  # ready, or done with a task: the next one, or None to stop
-            running[conn] = pending[0][0] if pending else None
-            conn.send(pending.popleft() if pending else None)
-
-    for _ in range(min(processes, len(tasks))):
-        start_worker()
-    while workers:
-        by_sentinel = {process.sentinel: conn for conn, process in workers.items()}
-        for ready in wait([*workers, *by_sentinel]):
-            conn = by_sentinel.get(ready, ready)  # type: ignore[arg-type]
-            if conn not in workers:
-                continue
-            try:
-                if ready is conn:
-                    receive(conn)
-                    continue
-                while conn.poll():  # what it sent before it ended
-                    receive(conn)
-            except (EOFError, OSError):
-                pass  # it has ended: everything it sent is read
-            process = workers.pop(conn)
-            process.join()
-            held = running.pop(conn)
-            conn.close()
-            if held is not None:
-                lost["died"] += 1
-                logger.error("archive pass: a worker died (exit code %s) reading %s; its remaining records are "
-                             "lost", process.exitcode, describe(tasks[held]))
-                if pending:
-                    start_worker()
-    if pending:
-        # Every worker ended before taking these (it died starting up): nothing left to run them.
-        lost["died"] += len(pending)
-        logger.error("archive pass: no worker left for %d parts: %s", len(pending),
-                     ", ".join(describe(task) for _, task in pending))
-    return lost
-
-
 # The pass -----------------------------------------------------------------------------------------------
 @dataclass
 class PassResult:
@@ -461,13 +363,13 @@ class ArchivePass:
         try:
             self._open_outputs()
             units = segments(files, self._segment_bytes(files))
-            lost = run_tasks(state, read_segment, units, self.processes, self._handle,
-                             lambda unit: _describe(files, unit))
+            lost = run_tasks(read_segment, units, self.processes, self._handle, setup=partial(install, state),
+                             describe=lambda unit: _describe(files, unit))
             if self.deferred:
                 state.index, state.answered = self.index, self.answered
                 chunks = [self.deferred[i:i + RESOLVE_CHUNK] for i in range(0, len(self.deferred), RESOLVE_CHUNK)]
-                lost += run_tasks(state, resolve, chunks, self.processes, self._handle,
-                                  lambda chunk: f"{len(chunk)} multi-page or redirected articles")
+                lost += run_tasks(resolve, chunks, self.processes, self._handle, setup=partial(install, state),
+                                  describe=lambda chunk: f"{len(chunk)} multi-page or redirected articles")
             for why, count in lost.items():
                 self.counts[f"archive/units_{why}"] += count
         finally:
