@@ -10,6 +10,7 @@ from pathlib import Path
 
 from newsbot.archive.reader import ArchiveError, ArchiveFile, HttpResponse, open_archive, read_at, scan
 from newsbot.archive.router import ARTICLE, GENERIC, Router, site_names
+from newsbot.sites.base import SiteRules
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +79,16 @@ class ArchiveIndex:
 def open_index(paths: tuple[Path, ...]) -> ArchiveIndex:
     """One index per set of files and process: the spider (start URLs) and the replay middleware share it."""
     return ArchiveIndex.build(paths)
+
+
+def start_urls(paths: Sequence[Path], rules: SiteRules) -> list[str]:
+    """Where a crawl of the archive starts: the first page of each of the site's articles in it, once per
+    article (one story under two URLs, one with tracking parameters, is fetched once, as in discovery)."""
+    keys: set[str] = set()
+    urls = []
+    for url in open_index(tuple(paths)).article_urls(rules.name):
+        key = rules.article_key(url)
+        if key not in keys:
+            keys.add(key)
+            urls.append(url)
+    return urls

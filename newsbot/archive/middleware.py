@@ -10,7 +10,6 @@ over the wire (content coding kept), so that ``-a warc=`` replays the crawl byte
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,7 +25,6 @@ from newsbot.archive.extraction import NOT_IN_ARCHIVE
 from newsbot.archive.index import ArchiveIndex, open_index
 from newsbot.archive.reader import ArchiveError
 from newsbot.archive.writer import WarcFileWriter
-from newsbot.sites.base import SiteRules
 
 logger = logging.getLogger(__name__)
 
@@ -37,23 +35,6 @@ class ArchiveMiss(IgnoreRequest):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def archive_index(paths: Sequence[str | Path]) -> ArchiveIndex:
-    return open_index(tuple(Path(p) for p in paths))
-
-
-def archive_start_urls(paths: Sequence[str | Path], rules: SiteRules) -> list[str]:
-    """Where a crawl of the archive starts: the first page of each of the site's articles in it, once per
-    article (the same story under two URLs, one with tracking parameters, is fetched once, as in discovery)."""
-    keys: set[str] = set()
-    urls = []
-    for url in archive_index(paths).article_urls(rules.name):
-        key = rules.article_key(url)
-        if key not in keys:
-            keys.add(key)
-            urls.append(url)
-    return urls
 
 
 class WarcReplayMiddleware:
@@ -76,7 +57,7 @@ class WarcReplayMiddleware:
         paths = crawler.settings.getlist("WARC_PATHS")
         if not paths:
             raise NotConfigured
-        return cls(crawler, archive_index(paths))
+        return cls(crawler, open_index(tuple(Path(p) for p in paths)))
 
     def process_request(self, request: Request) -> Response:
         stats = self.crawler.stats

@@ -22,7 +22,7 @@ from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
 from newsbot import archive, distributed
-from newsbot.archive.middleware import archive_start_urls
+from newsbot.archive.index import start_urls as archive_start_urls
 from newsbot.drops import failure_reason, page_dropped
 from newsbot.errors import OutOfWindow, Rejected
 from newsbot.extensions import feed_uri_params
