@@ -209,9 +209,11 @@ def test_a_pass_where_every_file_is_unreadable_exits_1_with_one_line(tmp_path):
     (["{warc}", "--sites", "tribun,kompas"], "unknown site 'kompas' in --sites"),
     (["{warc}", "--processes", "two"], "--processes 'two' is not a whole number"),
     ([], "no WARC file given"),
+    (["{warc}", "-O", "/proc/no-such-dir/out.jsonl"], "cannot write /proc/no-such-dir/out.jsonl"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(args, message, fixture_warc, tmp_path):
-    proc = scrapy_warc(*[a.format(warc=fixture_warc) for a in args], "-O", tmp_path / "out.jsonl", cwd=tmp_path)
+    output = [] if "-O" in args else ["-O", tmp_path / "out.jsonl"]
+    proc = scrapy_warc(*[a.format(warc=fixture_warc) for a in args], *output, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("scrapy warc: ") and message in line

@@ -68,16 +68,24 @@ class Command(ScrapyCommand):
         except ValueError as problem:
             self._usage_error(str(problem))
             return
-        configure_logging(self.settings)
-        _log_at_handler_level()
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         template = {"name": FEED_NAME, "date": date}
         feed = opts.overwrite_output or opts.output or self.settings.get("NEWSBOT_FEED") % template
-        drop_log = self.settings.get("NEWSBOT_DROP_LOG")
         feed_path = Path(feed.removeprefix("file://").rsplit(":jsonlines", 1)[0])
+        drop_log = self.settings.get("NEWSBOT_DROP_LOG")
+        drop_path = Path(drop_log % template) if drop_log else None
+        for output in filter(None, (feed_path, drop_path, Path(opts.stats) if opts.stats else None)):
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.open("ab").close()
+            except OSError as problem:
+                self._usage_error(f"cannot write {output}: {problem.strerror or problem}")
+                return
+        configure_logging(self.settings)
+        _log_at_handler_level()
         result = ArchivePass(
             paths, sites=sites, generic=opts.generic, processes=processes, feed=feed_path,
-            append=not opts.overwrite_output, drop_log=Path(drop_log % template) if drop_log else None,
+            append=not opts.overwrite_output, drop_log=drop_path,
             max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
             segment_bytes=self.settings.getint("NEWSBOT_WARC_SEGMENT_BYTES"),
             progress_interval=self.settings.getfloat("NEWSBOT_PROGRESS_INTERVAL"),
