@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -39,6 +40,8 @@ def _context() -> Any:
 
 
 def _worker(function: Task, setup: Callable[[], None] | None, conn: Connection) -> None:
+    # Ctrl-C is the parent's to handle (it stops the pass and its workers); a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if setup is not None:
         setup()
     conn.send(_Control("ready"))

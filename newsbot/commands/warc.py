@@ -83,13 +83,19 @@ class Command(ScrapyCommand):
                 return
         configure_logging(self.settings)
         _log_at_handler_level()
-        result = ArchivePass(
+        archive_pass = ArchivePass(
             paths, sites=sites, generic=opts.generic, processes=processes, feed=feed_path,
             append=not opts.overwrite_output, drop_log=drop_path,
             max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
             segment_bytes=self.settings.getint("NEWSBOT_WARC_SEGMENT_BYTES"),
             progress_interval=self.settings.getfloat("NEWSBOT_PROGRESS_INTERVAL"),
-        ).run()
+        )
+        try:
+            result = archive_pass.run()
+        except KeyboardInterrupt:
+            print(f"scrapy warc: interrupted; {feed_path} holds the records written so far", file=sys.stderr)
+            self.exitcode = 130
+            return
         for line in summary_lines(result):
             logger.info("%s", line)
         if opts.stats:
