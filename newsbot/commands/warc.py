@@ -10,7 +10,8 @@ record or a counted drop, with the crawl's reasons, written to the drop log. No 
 records come from the same extraction core the spiders call (see :mod:`newsbot.archive.batch`).
 
 Exit codes: 0 done; 1 nothing could be read (every file unreadable) or part of the pass failed; 2 a usage
-error (bad path, no file matched, unknown site), reported in one line.
+error (bad path, no file matched, unknown site, an output it cannot write), reported in one line; 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
