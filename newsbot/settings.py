@@ -57,6 +57,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Disabled (NotConfigured) unless a spider is run with -a replay=DIR / -a record=DIR.
     "newsbot.crawl.replay.FixtureReplayMiddleware": 950,
     "newsbot.crawl.replay.FixtureRecorderMiddleware": 100,
+    # Disabled unless -a warc=PATH (answers from WARC files) / -a record=PATH.warc.gz (next to the download
+    # handler, so it records responses as they came: redirects, errors and content coding included).
+    "newsbot.archive.middleware.WarcReplayMiddleware": 950,
+    "newsbot.archive.middleware.WarcRecorderMiddleware": 990,
 }
 SPIDER_MIDDLEWARES = {
     # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.crawl.distributed.
@@ -114,6 +118,10 @@ LOG_LEVEL = "INFO"
 
 # Seconds each replayed response waits before it is answered (0: at once); see newsbot.crawl.replay.
 NEWSBOT_REPLAY_LATENCY = 0.0
+
+# `scrapy warc`: one-member-per-record gzip WARC files are read in byte ranges of about this size, so that
+# --processes N shares even one file between N processes.
+NEWSBOT_WARC_SEGMENT_BYTES = 16 * 1024 * 1024
 
 # Distributed crawling (newsbot.crawl.distributed): set REDIS_URL (or the environment variable NEWSBOT_REDIS_URL)
 # to share one queue, duplicate filter and seen-store between workers. Nothing changes without it.

@@ -7,11 +7,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newsbot.archive.writer import write_cases
 from newsbot.crawl.distributed import local_redis
 from newsbot.crawl.replay import Case, find_cases
 from newsbot.fixtures import tool as fixtures
@@ -22,6 +24,8 @@ FIXTURES = ROOT / "fixtures"
 SCRAPY_ENV = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
 ALL_CASES = [case for case in find_cases(FIXTURES) if case.kind == "article"]
 LISTING_CASES = [case for case in find_cases(FIXTURES) if case.kind == "listing"]
+# The WARC-Date of every archived test response: a whole second, so dateDownloaded can be checked exactly.
+ARCHIVED = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +41,14 @@ def replayed() -> dict[Path, dict[str, Any] | None]:
         for case in cases:
             results[case.directory] = record_for(case, records)
     return results
+
+
+@pytest.fixture(scope="session")
+def fixture_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every stored response of every article case, as one WARC file (see tests/warcs.py)."""
+    path = tmp_path_factory.mktemp("warc") / "fixtures.warc.gz"
+    write_cases(ALL_CASES, path, date=ARCHIVED)
+    return path
 
 
 def case_id(case: Case) -> str:

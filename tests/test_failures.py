@@ -79,7 +79,7 @@ def test_help_lists_the_spider_s_arguments_one_line_each():
     lines = result.stdout.splitlines()
     assert lines[0] == "scrapy crawl tribun: Tribunnews.com (tribunnews.com)"
     arguments = [line.split()[0].split("=")[0] for line in lines[2:]]
-    assert arguments == ["url", "since", "until", "limit", "refresh", "replay", "discover", "record"]
+    assert arguments == ["url", "since", "until", "limit", "refresh", "replay", "discover", "record", "warc"]
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines[2:]), "an argument without its help"
     usage = scrapy("crawl", "--help")
     assert usage.returncode == 0 and "-a help=true" in usage.stdout

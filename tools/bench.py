@@ -7,6 +7,7 @@
 3. End to end: offline replay crawls of N distinct article pages per site through the real spiders,
    pipelines and feed export, ``--rounds`` times per site: pages per second (fastest round, every round
    kept) and resident memory at page 1,000 and 2,000 (worst round).
+4. The archive pass, ``scrapy warc`` over a WARC file of distinct article pages: see tools.bench_warc.
 
 Results go to ``output/bench.json``, a table on the terminal and ``output/bench.png``. ``--smoke`` runs a
 tiny version (CI keeps it working); the figures worth quoting come from the full run.
@@ -38,6 +39,7 @@ from newsbot.core.language import warm_up
 from newsbot.crawl.replay import Case, find_cases
 from newsbot.fixtures.tool import crawl, record_for, spider_for
 from newsbot.sites import get_rules
+from tools import bench_warc
 
 ROOT = Path(__file__).resolve().parent.parent
 _TOKEN = re.compile(r"\w+")
@@ -513,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=2000, help="article pages per site in the end-to-end crawls")
     parser.add_argument("--rounds", type=int, default=2,
                         help="end-to-end crawls per site (the sites take turns; the fastest round is reported)")
+    parser.add_argument("--warc-pages", type=int, default=10_000, help="distinct article pages in the archive pass")
     parser.add_argument("--output", type=Path, default=ROOT / "output")
     args = parser.parse_args(argv)
     cases = [c for c in find_cases(ROOT / "fixtures") if c.kind == "article"]
@@ -527,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
               "speed": speed(samples, repeats=1 if args.smoke else 5)}
     report["end_to_end"] = end_to_end_rounds(sites, pages, 1 if args.smoke else max(1, args.rounds))
     report["distributed"] = distributed_throughput(60 if args.smoke else 1000)
+    report["warc"] = bench_warc.archive_bench(200 if args.smoke else args.warc_pages, rounds=1 if args.smoke else 2)
     report["accuracy"] = accuracy(samples)
     from tools.bench_real import real_pages_report
 
@@ -534,9 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "bench.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
+    bench_warc.print_archive_bench(report["warc"])
     drew = chart(report, args.output / "bench.png")
     print(f"\nwrote {args.output / 'bench.json'}" + (f" and {args.output / 'bench.png'}" if drew else ""))
-    return 1 if any(run["exit"] or run["records"] != pages for run in report["end_to_end"]) else 0
+    failed = report["warc"]["failed"] or any(run["exit"] or run["records"] != pages for run in report["end_to_end"])
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

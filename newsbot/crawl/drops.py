@@ -51,6 +51,9 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     """(reason, detail) for a request that failed for good (after retries)."""
     error = failure.value
     message = failure.getErrorMessage()
+    if isinstance(error, IgnoreRequest) and isinstance(getattr(error, "reason", None), str):
+        # A refusal that names its own drop reason (a page a WARC archive lacks: newsbot.archive).
+        return error.reason, message
     if isinstance(error, HttpError):
         return "http-error", f"HTTP {error.response.status}"
     if isinstance(error, DownloadCancelledError) or (isinstance(error, IgnoreRequest) and "MAXSIZE" in message):

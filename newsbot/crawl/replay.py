@@ -14,6 +14,8 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +30,9 @@ from scrapy.utils.asyncio import sleep
 logger = logging.getLogger(__name__)
 
 CASE_FILE = "case.json"
-# Response flag of a page answered from storage (fixtures, archives) rather than fetched now.
-STORED_FLAG = "stored"
+# Request meta key: when a stored response (a fixture, an archive record) was fetched, as a datetime; the
+# spider dates the page by it (dateDownloaded, and the version of the site's rules), not by now.
+FETCHED = "newsbot_fetched"
 EXPECTED_FILE = "expected.json"
 CASE_KINDS = ("article", "listing")
 
@@ -89,6 +92,17 @@ class Case:
             headers = {str(k): str(v) for k, v in headers.items()}
             responses[url] = StoredResponse(file, int(spec.get("status", 200)), headers)
         return cls(directory=directory, url=data["url"], responses=responses, kind=kind)
+
+
+def http_date(raw: str | bytes | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime; None when it is missing or no date."""
+    if not raw:
+        return None
+    try:
+        moment = parsedate_to_datetime(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def find_cases(root: Path) -> list[Case]:
@@ -162,9 +176,10 @@ class FixtureReplayMiddleware:
         cls = responsetypes.from_args(headers=Headers(headers), url=request.url)
         if cls is Response:
             cls = responsetypes.from_args(headers=Headers(headers), url=request.url, body=body)
-        # Flagged, so that the spider takes the page's fetch time from its stored Date header, if any.
-        return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request,
-                   flags=[STORED_FLAG])
+        fetched = http_date(headers.get("Date"))
+        if fetched is not None:
+            request.meta[FETCHED] = fetched
+        return cls(url=request.url, status=stored.status, headers=headers, body=body, request=request)
 
 
 class FixtureRecorderMiddleware:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -24,6 +23,8 @@ from scrapy.http import Response
 from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
+from newsbot.archive import expand_paths, is_warc_path
+from newsbot.archive.index import start_urls as archive_start_urls
 from newsbot.core.extract import build_article, pagination, parse_page
 from newsbot.core.page import ParsedPage
 from newsbot.core.reasons import OutOfWindow, Rejected
@@ -33,7 +34,7 @@ from newsbot.crawl.drops import failure_reason, page_dropped
 from newsbot.crawl.extensions import feed_uri_params
 from newsbot.crawl.feeds import last_records
 from newsbot.crawl.health import rules_checked
-from newsbot.crawl.replay import STORED_FLAG, Case, CaseError, find_cases
+from newsbot.crawl.replay import FETCHED, Case, CaseError, find_cases
 from newsbot.crawl.seen import SeenStore
 from newsbot.items import Article
 from newsbot.middlewares import TRUSTED_URL, HostUnreachable
@@ -68,7 +69,8 @@ ARGUMENTS: dict[str, str] = {
     "refresh": "true: fetch articles the seen-store already knows, too (they are written again)",
     "replay": "DIR: answer every request from the fixture cases under DIR instead of the network",
     "discover": "true: with replay, start from the site's listings (the default without url and replay)",
-    "record": "DIR: store every live response as a new fixture case in DIR",
+    "record": "DIR: store every live response as a new fixture case in DIR (PATH.warc.gz: as a WARC file)",
+    "warc": "PATHS: read the pages from these WARC files (comma-separated, globs allowed) instead of the network",
 }
 
 
@@ -94,7 +96,8 @@ class ArticleSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, replay: str | None = None, record: str | None = None,
                  discover: str | None = None, since: str | None = None, until: str | None = None,
-                 limit: str | None = None, refresh: str | None = None, **unknown: Any) -> None:
+                 limit: str | None = None, refresh: str | None = None, warc: str | None = None,
+                 **unknown: Any) -> None:
         if unknown:
             raise ArgumentError(self._unknown_arguments(unknown))
         super().__init__()
@@ -102,12 +105,18 @@ class ArticleSpider(scrapy.Spider):
         self.url = _absolute_url(url)
         self.record = Path(record) if record else None
         try:
+            self.warc = expand_paths([warc]) if warc else []
+        except ValueError as exc:
+            raise ArgumentError(f"warc: {exc}") from None
+        if self.warc and replay:
+            raise ArgumentError(f"{self.name}: give either -a replay=... or -a warc=..., not both")
+        try:
             self.window = DateWindow.from_args(since, until)
         except ValueError as exc:
             raise ArgumentError(str(exc)) from None
         self.limit = _positive_int(limit, "limit")
         self.refresh = _flag(refresh, "refresh", default=False)
-        self.discover = _flag(discover, "discover", default=url is None and replay is None)
+        self.discover = _flag(discover, "discover", default=url is None and replay is None and not warc)
         if url and self.discover:
             raise ArgumentError(f"{self.name}: -a url=... fetches one article; it cannot be combined with discover")
         if self.discover and not self.rules.discovers:
@@ -174,8 +183,14 @@ class ArticleSpider(scrapy.Spider):
             settings.set("REPLAY_DIR", str(spider.replay), priority="spider")
             for name, value in REPLAY_SETTINGS.items():
                 settings.set(name, value, priority="spider")
+        if spider.warc:
+            # An archive is replayed like fixtures: pages come from WARC files, at once.
+            settings.set("WARC_PATHS", [str(path) for path in spider.warc], priority="spider")
+            for name, value in REPLAY_SETTINGS.items():
+                settings.set(name, value, priority="spider")
         if spider.record is not None:
-            settings.set("RECORD_DIR", str(spider.record), priority="spider")
+            record_to = "WARC_RECORD" if is_warc_path(spider.record) else "RECORD_DIR"
+            settings.set(record_to, str(spider.record), priority="spider")
         if not settings.getdict("FEEDS") and settings.get("NEWSBOT_FEED"):
             # A default, not a setting: Scrapy adds -o/-O feeds to FEEDS, and a user who names a feed wants
             # only that one.
@@ -259,6 +274,8 @@ class ArticleSpider(scrapy.Spider):
             yield self._article_request(url, {TRUSTED_URL: url})
 
     def start_urls_for_run(self) -> list[str]:
+        if self.warc:
+            return archive_start_urls(self.warc, self.rules)
         if self.replay is not None:
             return [case.url for case in self.cases]
         return [self.url] if self.url else []
@@ -555,15 +572,9 @@ def _stored(response: Response) -> dict[str, Any]:
 
 
 def _fetched(response: Response) -> datetime | None:
-    """When a stored page (a fixture, an archive record) was fetched: its Date header; None for a live one."""
-    raw = response.headers.get("Date") if STORED_FLAG in response.flags else None
-    if not raw:
-        return None
-    try:
-        moment = parsedate_to_datetime(raw.decode("latin-1"))
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """When a stored page (a fixture, an archive record) was fetched, as its middleware says; None: now."""
+    fetched = response.meta.get(FETCHED)
+    return fetched if isinstance(fetched, datetime) else None
 
 
 def _content_type(response: Response) -> str | None:
