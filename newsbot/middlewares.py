@@ -19,6 +19,10 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import sleep
 from twisted.internet.error import ConnectError, DNSLookupError
+from twisted.python.failure import Failure
+
+from newsbot.core.reasons import Reason
+from newsbot.crawl.drops import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +81,18 @@ def _retry_after(response: Response) -> float | None:
     return (moment - datetime.now(UTC)).total_seconds()
 
 
-class HostUnreachable(IgnoreRequest):
+class HostUnreachable(Refused):
     """A request whose host could not be reached at all (no DNS answer, connection refused, no route)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.FETCH_FAILED, message)
+
+
+def failure_level(failure: Failure) -> int:
+    """The level to log a request's failure at: a host that cannot be reached has been reported once, as an
+    ERROR, by :class:`HostFailureMiddleware`; each of its requests is still logged, as the history, but
+    without repeating the alarm."""
+    return logging.INFO if failure.check(HostUnreachable) else logging.ERROR
 
 
 class HostFailureMiddleware:
@@ -151,7 +165,7 @@ class SafeUrlMiddleware:
             return
         problem = unsafe_url_problem(request.url, self.allowed_hosts)
         if problem:
-            raise IgnoreRequest(f"unsafe URL {request.url}: {problem}")
+            raise Refused(Reason.UNSAFE_URL, f"unsafe URL {request.url}: {problem}")
 
 
 def unsafe_url_problem(url: str, allowed_hosts: frozenset[str] = frozenset()) -> str | None:

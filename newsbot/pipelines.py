@@ -7,6 +7,7 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from newsbot.core.reasons import Reason
 from newsbot.crawl.drops import Dropped
 from newsbot.items import Article
 from newsbot.schema import validation_errors
@@ -22,7 +23,7 @@ class _StatsPipeline:
     def from_crawler(cls, crawler: Crawler) -> _StatsPipeline:
         return cls(crawler)
 
-    def reject(self, reason: str, message: str) -> Dropped:
+    def reject(self, reason: Reason, message: str) -> Dropped:
         # Counted and written to the drop log by newsbot.crawl.drops.DropLog (item_dropped signal).
         return Dropped(reason, message)
 
@@ -35,7 +36,7 @@ class ValidatePipeline(_StatsPipeline):
         record = item.to_dict() if isinstance(item, Article) else ItemAdapter(item).asdict()
         errors = validation_errors(record)
         if errors:
-            raise self.reject("invalid-record", f"record for {item.url} breaks the schema: {'; '.join(errors)}")
+            raise self.reject(Reason.INVALID_RECORD, f"record for {item.url} breaks the schema: {'; '.join(errors)}")
         return item
 
 
@@ -49,6 +50,6 @@ class DuplicatePipeline(_StatsPipeline):
     def process_item(self, item: Article) -> Article:
         keys = {f"url:{item.canonicalUrl or item.url}", f"body:{item.fingerprint}"}
         if keys & self.seen:
-            raise self.reject("duplicate", f"duplicate of an earlier record: {item.url}")
+            raise self.reject(Reason.DUPLICATE, f"duplicate of an earlier record: {item.url}")
         self.seen |= keys
         return item

@@ -71,6 +71,12 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.DuplicatePipeline": 200,
     "newsbot.crawl.distributed.RedisItemsPipeline": 900,
 }
+# Settings a run's spider arguments imply (replay, warc, record, the default feed), and a distributed crawl's
+# when REDIS_URL is set: Scrapy runs add-ons after building the spider, before the settings freeze.
+ADDONS = {
+    "newsbot.crawl.addon.SpiderArguments": 0,
+    "newsbot.crawl.distributed.Distributed": 10,
+}
 EXTENSIONS = {
     # Built first, so that it counts what the others log while they are built.
     "scrapy.extensions.logcount.LogCount": None,
@@ -82,6 +88,10 @@ EXTENSIONS = {
     "newsbot.crawl.extensions.JobdirGuard": 0,
     "newsbot.crawl.extensions.MemoryProbe": 900,
     "newsbot.crawl.drops.DropLog": 0,
+    # Before the feed exporter (0): it reads the feeds' last records before the exporter opens them.
+    "newsbot.crawl.seen.SeenRecorder": -50,
+    # Disabled unless REDIS_URL is set: idle workers take start points pushed by scrapy seed.
+    "newsbot.crawl.distributed.SeedFeeder": 500,
     "newsbot.crawl.health.LayoutHealth": 400,
 }
 # The layout-drift alarm (newsbot.crawl.health): each site rule's hit rate over the last this many article pages is

@@ -4,16 +4,19 @@ once across them, and a worker killed mid-crawl loses nothing."""
 from __future__ import annotations
 
 import json
-import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import redis
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.settings import Settings
 
-from newsbot.crawl import distributed
+from newsbot.crawl import CannotStart, distributed
 from tools.bench import build_site_copy
 
 from .conftest import assert_clean_log, feed_urls, scrapy, start_scrapy
@@ -106,9 +109,54 @@ def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
     assert sorted(items) == sorted(articles) == sorted(feed_urls(out))
 
 
-def test_without_redis_nothing_changes(tmp_path):
-    from scrapy.utils.project import get_project_settings
+def add_on_crawler(monkeypatch: pytest.MonkeyPatch, redis_url: str | None) -> Crawler:
+    """A crawler of the project's settings (not started), with REDIS_URL set to ``redis_url`` or unset."""
+    monkeypatch.delenv("NEWSBOT_REDIS_URL", raising=False)
+    settings = Settings()
+    settings.setmodule("newsbot.settings", priority="project")
+    if redis_url:
+        settings.set("REDIS_URL", redis_url, priority="cmdline")
+    return Crawler(Spider, settings)
 
-    settings = get_project_settings()
-    assert distributed.redis_url(settings) is None or os.environ.get("NEWSBOT_REDIS_URL")
-    assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+
+def requests_done(crawler: Crawler) -> list[Request]:
+    sent: list[Request] = []
+
+    def done(request: Request) -> None:
+        sent.append(request)
+
+    # Scrapy holds signal receivers weakly: the crawler keeps this one alive as long as the test needs it.
+    crawler.test_receiver = done  # type: ignore[attr-defined]
+    crawler.signals.connect(done, signal=distributed.request_done)
+    return sent
+
+
+def test_without_redis_the_add_on_changes_no_setting_and_no_request_done_is_sent(monkeypatch):
+    crawler = add_on_crawler(monkeypatch, None)
+    before = crawler.settings.copy_to_dict()
+    distributed.Distributed(crawler).update_settings(crawler.settings)
+    assert crawler.settings.copy_to_dict() == before
+    assert crawler.settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+    sent = requests_done(crawler)
+    distributed.errback_done(crawler, Request("https://nasional.sindonews.com/read/1/12/a-1"))
+    assert sent == []
+
+
+def test_with_redis_the_add_on_switches_the_scheduler_and_an_errback_reports_its_end(monkeypatch, redis_server):
+    crawler = add_on_crawler(monkeypatch, redis_server)
+    distributed.Distributed(crawler).update_settings(crawler.settings)
+    assert crawler.settings.get("SCHEDULER") == "newsbot.crawl.distributed.ReliableScheduler"
+    assert crawler.settings.get("DUPEFILTER_CLASS") == "scrapy_redis.dupefilter.RFPDupeFilter"
+    sent = requests_done(crawler)
+    request = Request("https://nasional.sindonews.com/read/1/12/a-1")
+    distributed.errback_done(crawler, request)
+    assert sent == [request]
+
+
+def test_a_redis_that_does_not_answer_stops_the_crawl_before_it_starts(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    crawler = add_on_crawler(monkeypatch, f"redis://127.0.0.1:{port}/0")
+    with pytest.raises(CannotStart, match=rf"cannot reach Redis at redis://127.0.0.1:{port}/0"):
+        distributed.Distributed(crawler).update_settings(crawler.settings)

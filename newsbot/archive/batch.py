@@ -51,6 +51,7 @@ from newsbot.archive.reader import (
 from newsbot.archive.router import ARTICLE, Route, Router
 from newsbot.archive.workers import run_tasks
 from newsbot.core.language import warm_up
+from newsbot.core.reasons import Reason
 from newsbot.crawl.extensions import WarmUp, rss_mb
 from newsbot.crawl.feeds import drop_partial_last_line
 from newsbot.items import Article
@@ -225,7 +226,7 @@ def _written(site: str, article: Article) -> Written | Dropped:
     record = article.to_dict()
     errors = validation_errors(record)
     if errors:
-        return Dropped(site, article.url, "invalid-record", f"record breaks the schema: {'; '.join(errors)}")
+        return Dropped(site, article.url, Reason.INVALID_RECORD, f"record breaks the schema: {'; '.join(errors)}")
     keys = (f"url:{article.canonicalUrl or article.url}", f"body:{article.fingerprint}")
     # The feed exporter's format: UTF-8 JSON, one record per line, fields in item order.
     return Written(site, article.url, keys, json.dumps(record, ensure_ascii=False))
@@ -423,7 +424,7 @@ class ArchivePass:
     def _write(self, written: Written) -> None:
         keys = [url_key(key) for key in written.keys]
         if self.seen.intersection(keys):
-            self._drop(written.site, written.url, "duplicate", f"duplicate of an earlier record: {written.url}")
+            self._drop(written.site, written.url, Reason.DUPLICATE, f"duplicate of an earlier record: {written.url}")
             return
         self.seen.update(keys)
         self.counts[f"{written.site}/records"] += 1

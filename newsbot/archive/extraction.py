@@ -23,12 +23,12 @@ from scrapy.utils.url import url_is_from_any_domain
 from newsbot.archive.reader import ArchiveError, HttpResponse
 from newsbot.core.extract import build_article, parse_page
 from newsbot.core.page import ParsedPage
-from newsbot.core.reasons import Rejected
+from newsbot.core.reasons import Reason, Rejected
 from newsbot.items import Article
 from newsbot.sites.base import SiteRules
 
 # What a page the archive does not hold is dropped as (in a pass and in `scrapy crawl -a warc=`).
-NOT_IN_ARCHIVE = "not-in-archive"
+NOT_IN_ARCHIVE = Reason.NOT_IN_ARCHIVE
 # Scrapy's RedirectMiddleware: the codes it follows and how many times (REDIRECT_MAX_TIMES).
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 REDIRECT_MAX_TIMES = 20
@@ -87,23 +87,23 @@ class Fetcher:
                 chain.append(self._redirect_target(chain, location))
                 continue
             if not 200 <= response.status < 300:
-                raise FetchFailed("http-error", f"HTTP {response.status}")
+                raise FetchFailed(Reason.HTTP_ERROR, f"HTTP {response.status}")
             return FetchedPage(chain[-1], response.content_type, self._decoded(response), response.date)
 
     def _redirect_target(self, chain: list[str], location: bytes) -> str:
         target = urljoin(chain[-1], location.decode("latin-1").strip())
         if target in chain:
             # Scrapy's duplicate filter stops a redirect back to a URL already fetched.
-            raise FetchFailed("redirect-loop", " -> ".join([*chain, target]))
+            raise FetchFailed(Reason.REDIRECT_LOOP, " -> ".join([*chain, target]))
         if len(chain) > REDIRECT_MAX_TIMES:
-            raise FetchFailed("redirect-loop", f"max redirections reached at {target}")
+            raise FetchFailed(Reason.REDIRECT_LOOP, f"max redirections reached at {target}")
         if self.domains and not url_is_from_any_domain(target, self.domains):
-            raise FetchFailed("off-site", f"led to {target}")
+            raise FetchFailed(Reason.OFF_SITE, f"led to {target}")
         return target
 
     def _decoded(self, response: HttpResponse) -> bytes:
         if self.max_size and len(response.body) > self.max_size:
-            raise FetchFailed("too-large", f"{len(response.body)} bytes, over DOWNLOAD_MAXSIZE ({self.max_size})")
+            raise FetchFailed(Reason.TOO_LARGE, f"{len(response.body)} bytes, over DOWNLOAD_MAXSIZE ({self.max_size})")
         encodings = [value for name, value in response.headers if name.lower() == b"content-encoding"]
         if not encodings:
             return response.body
@@ -114,9 +114,9 @@ class Fetcher:
             for encoding in to_decode:
                 body = HttpCompressionMiddleware._decode(body, encoding, self.max_size)
         except _DecompressionMaxSizeExceeded as exc:
-            raise FetchFailed("too-large", f"over DOWNLOAD_MAXSIZE once decompressed: {exc}") from None
+            raise FetchFailed(Reason.TOO_LARGE, f"over DOWNLOAD_MAXSIZE once decompressed: {exc}") from None
         except Exception as exc:  # zlib, brotli and zstd each raise their own error type
-            raise FetchFailed("fetch-failed", f"{type(exc).__name__}: {exc}") from None
+            raise FetchFailed(Reason.FETCH_FAILED, f"{type(exc).__name__}: {exc}") from None
         return body
 
 

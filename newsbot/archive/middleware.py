@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
@@ -25,17 +25,15 @@ from newsbot.archive.extraction import NOT_IN_ARCHIVE
 from newsbot.archive.index import ArchiveIndex, open_index
 from newsbot.archive.reader import ArchiveError
 from newsbot.archive.writer import WarcFileWriter
+from newsbot.core.reasons import Reason
+from newsbot.crawl.drops import Refused
 from newsbot.crawl.replay import FETCHED
 
 logger = logging.getLogger(__name__)
 
 
-class ArchiveMiss(IgnoreRequest):
-    """A request the archive cannot answer; ``reason`` is the drop reason (see newsbot.crawl.drops)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+class ArchiveMiss(Refused):
+    """A request the archive cannot answer, with its drop reason."""
 
 
 class WarcReplayMiddleware:
@@ -66,7 +64,9 @@ class WarcReplayMiddleware:
             archived = self.index.get(request.url)
         except ArchiveError as problem:
             stats.inc_value(f"warc/bad/{problem.reason}")
-            raise ArchiveMiss(problem.reason, f"warc: {request.url}: {problem}") from None
+            # Looking a URL up reads one record: only a record's problems (drop reasons) can arise here.
+            reason = problem.reason if isinstance(problem.reason, Reason) else Reason.FETCH_FAILED
+            raise ArchiveMiss(reason, f"warc: {request.url}: {problem}") from None
         if archived is None:
             if urlsplit(request.url).path == "/robots.txt":
                 stats.inc_value("warc/robots_default")

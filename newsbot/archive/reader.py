@@ -31,14 +31,17 @@ from typing import BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
+from newsbot.core.reasons import Reason
+
 # Reason codes: what went wrong with a file or a record. Counted by the archive pass; a record of an
 # article URL that has one of these problems is dropped with it (see the README).
+# The problems of a record are drop reasons of the crawl's vocabulary; those of a whole file are not.
 UNREADABLE = "unreadable"  # the file cannot be opened or read at all
 NOT_WARC = "not-warc"  # the file does not start with a WARC record (plain or gzip)
-CORRUPT_GZIP = "corrupt-gzip"  # the compressed stream is broken; reading resumed at the next good member
-TRUNCATED = "truncated"  # a record cut short: the file ends inside it, or the archiver cut its payload
-DIGEST_MISMATCH = "digest-mismatch"  # the record's bytes are not those its block or payload digest names
-BAD_HTTP_HEADERS = "bad-http-headers"  # the HTTP status line or headers do not parse
+CORRUPT_GZIP = Reason.CORRUPT_GZIP  # the compressed stream is broken; reading resumed at the next good member
+TRUNCATED = Reason.TRUNCATED  # a record cut short: the file ends inside it, or the archiver cut its payload
+DIGEST_MISMATCH = Reason.DIGEST_MISMATCH  # the record's bytes are not those its block or payload digest names
+BAD_HTTP_HEADERS = Reason.BAD_HTTP_HEADERS  # the HTTP status line or headers do not parse
 
 # File layouts. "members": gzip, one member per record (seekable, splittable); "plain": uncompressed
 # (seekable); "single": one gzip stream for the whole file (records are found again by their ordinal).

@@ -25,8 +25,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.project import get_project_settings
 
-from newsbot.crawl import distributed
-from newsbot.spiders.base import ArgumentError, CannotStart
+from newsbot.crawl import CannotStart, distributed
+from newsbot.crawl.arguments import ArgumentError
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 

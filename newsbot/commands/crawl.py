@@ -20,8 +20,10 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
+from newsbot.crawl import CannotStart
+from newsbot.crawl.arguments import ArgumentError
 from newsbot.crawl.drops import FETCH_REASONS
-from newsbot.spiders.base import ArgumentError, ArticleSpider, CannotStart
+from newsbot.spiders.base import ArticleSpider
 
 logger = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ import redis
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict
-from scrapy.utils.misc import load_object
 
 from newsbot.commands import OneLineErrors, check_settings
-from newsbot.crawl import distributed
-from newsbot.sites import RULES
-from newsbot.spiders.base import CannotStart
+from newsbot.crawl import CannotStart, distributed
+from newsbot.crawl.arguments import read_arguments
+from newsbot.sites import RULES, get_rules
+from newsbot.spiders.discovery import start_points
 
 ARGUMENTS = ("since", "until", "url")
 
@@ -63,13 +63,14 @@ class Command(OneLineErrors, ScrapyCommand):
         assert self.settings is not None
         site, spargs = args[0], opts.spargs
         url = distributed.redis_url(self.settings)
-        spider_cls = load_object(f"newsbot.spiders.sites.{site.title().replace('_', '')}Spider")
         if spargs.get("url"):
             seeds = [{"url": spargs["url"], "kind": "article"}]
         else:
-            # The spider reads since/until as a crawl does (an ArgumentError is a usage error).
-            spider = spider_cls(discover="true", since=spargs.get("since"), until=spargs.get("until"))
-            seeds = spider.start_points(self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
+            # since/until are read as a crawl reads them (an ArgumentError is a usage error).
+            rules = get_rules(site)
+            args = read_arguments(site, rules, {"discover": "true", "since": spargs.get("since"),
+                                                "until": spargs.get("until")})
+            seeds = start_points(rules, args.window, self.settings.getint("NEWSBOT_MAX_INDEX_DAYS"))
         server = distributed.connect(url)
         try:
             if opts.reset:

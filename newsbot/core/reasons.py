@@ -1,16 +1,62 @@
-"""Why a page did not become an article: typed rejections, each with a stable reason code.
+"""Why a page did not become an article: :class:`Reason`, every drop reason of newsbot in one vocabulary,
+and the typed rejections of the extraction core, each carrying one.
 
-The reason code is what the crawl counts (``newsbot/dropped/<reason>``) and logs, so it is part of the
-public interface: codes are never renamed, only added.
+The reason code is what the crawl counts (``newsbot/dropped/<reason>``), logs and writes to the drop log,
+so it is part of the public interface: codes are never renamed, only added. The README's table of reasons
+has one row per member (a test holds them together).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Reason(StrEnum):
+    """Every reason an article page can be dropped for, from the extraction core to the drop log."""
+
+    # The page was read and judged by the extraction core (a Rejected below).
+    EMPTY = "empty"
+    NOT_HTML = "not-html"
+    UNPARSEABLE = "unparseable"
+    NOT_ARTICLE = "not-article"
+    TOO_SHORT = "too-short"
+    PAYWALLED = "paywalled"
+    OUT_OF_WINDOW = "out-of-window"
+    EXTRACTION_ERROR = "extraction-error"
+    # The record was refused by a pipeline.
+    INVALID_RECORD = "invalid-record"
+    DUPLICATE = "duplicate"
+    DROPPED = "dropped"  # a pipeline of another project dropped it without a reason of its own
+    # The page could not be fetched, or its request was refused.
+    HTTP_ERROR = "http-error"
+    FETCH_FAILED = "fetch-failed"
+    TRUNCATED = "truncated"
+    TOO_LARGE = "too-large"
+    REDIRECT_LOOP = "redirect-loop"
+    OFF_SITE = "off-site"
+    ROBOTS = "robots"
+    UNSAFE_URL = "unsafe-url"
+    NOT_IN_FIXTURES = "not-in-fixtures"
+    IGNORED = "ignored"
+    # Reading a web archive: the page is missing from it, or its record is broken.
+    NOT_IN_ARCHIVE = "not-in-archive"
+    CORRUPT_GZIP = "corrupt-gzip"
+    DIGEST_MISMATCH = "digest-mismatch"
+    BAD_HTTP_HEADERS = "bad-http-headers"
+
+
+# The reasons of pages that were never read: their request failed (after the retries) or was refused. A crawl
+# whose every page ended so wrote nothing because it could not, not because nothing was new.
+FETCH_REASONS = frozenset({Reason.HTTP_ERROR, Reason.FETCH_FAILED, Reason.TRUNCATED, Reason.TOO_LARGE,
+                           Reason.REDIRECT_LOOP, Reason.OFF_SITE, Reason.ROBOTS, Reason.UNSAFE_URL,
+                           Reason.NOT_IN_FIXTURES, Reason.IGNORED})
+
 
 class Rejected(Exception):
-    """A page that cannot become an article. ``reason`` is a stable machine-readable code."""
+    """A page that cannot become an article; each subclass names its :class:`Reason`."""
 
-    reason = "rejected"
+    reason: ClassVar[Reason]
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail or self.reason)
@@ -23,50 +69,50 @@ class Rejected(Exception):
 class EmptyPage(Rejected):
     """The response has no content at all."""
 
-    reason = "empty"
+    reason = Reason.EMPTY
 
 
 class NotHtml(Rejected):
     """The response is not an HTML document (PDF, image, JSON, binary...)."""
 
-    reason = "not-html"
+    reason = Reason.NOT_HTML
 
 
 class Unparseable(Rejected):
     """The bytes could not be parsed into a document."""
 
-    reason = "unparseable"
+    reason = Reason.UNPARSEABLE
 
 
 class NotAnArticle(Rejected):
     """An HTML page, but not an article page (index, tag, video, error page...)."""
 
-    reason = "not-article"
+    reason = Reason.NOT_ARTICLE
 
 
 class BodyTooShort(Rejected):
     """An article page whose extracted body is empty or too short to be a record."""
 
-    reason = "too-short"
+    reason = Reason.TOO_SHORT
 
 
 class OutOfWindow(Rejected):
     """An article published outside the crawl's ``since``/``until`` window (known only once fetched)."""
 
-    reason = "out-of-window"
+    reason = Reason.OUT_OF_WINDOW
 
 
 class Paywalled(Rejected):
     """A paywalled article with no visible text at all: nothing to write until it is read with access."""
 
-    reason = "paywalled"
+    reason = Reason.PAYWALLED
 
 
 class ExtractionError(Rejected):
     """A bug, not the page's fault: extraction raised an unexpected exception. The page is dropped with the
     exception's type and message, so the crawl goes on and the article is accounted for."""
 
-    reason = "extraction-error"
+    reason = Reason.EXTRACTION_ERROR
 
 
 class MissingUrl(ValueError):

@@ -22,10 +22,13 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
+
+from newsbot.core.reasons import Reason
+from newsbot.crawl.drops import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +165,7 @@ class FixtureReplayMiddleware:
                 return Response(url=request.url, status=404, body=b"", request=request)
             stats.inc_value("replay/unanswered")
             # Not logged here: the request's errback logs it once, with the article or listing it was for.
-            raise IgnoreRequest(f"replay: no fixture answers {request.url}")
+            raise Refused(Reason.NOT_IN_FIXTURES, f"replay: no fixture answers {request.url}")
         stats.inc_value("replay/answered")
         # The download size limit holds for replayed pages too, so a stored 20 MB page ends as it would live.
         maxsize = request.meta.get("download_maxsize", self.maxsize)

@@ -12,6 +12,16 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newsbot.crawl import distributed
+from newsbot.crawl.extensions import feed_uri_params
+from newsbot.crawl.feeds import last_records
+from newsbot.items import Article
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -50,3 +60,86 @@ class SeenStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+class ArticleKeys(Protocol):
+    """What a store is kept for: a set of article keys that only grows."""
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def add(self, keys: Iterable[str], url: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SeenRecorder:
+    """Extension: the seen-store of a crawl (``NEWSBOT_SEEN_STORE``, or Redis when the crawl is distributed).
+
+    Built before the feed exporter (its order in ``EXTENSIONS`` is below 0), so that on ``spider_opened``
+    it reads the feed files' last records before the exporter opens them, and it listens to
+    ``item_scraped`` only from then on, after the exporter: a record is on disk before its article is
+    marked, and a crash between the two never loses a record; the records at the end of the feed count as
+    seen, so such a crash does not write a record twice either.
+    """
+
+    def __init__(self, crawler: Crawler, store: ArticleKeys) -> None:
+        self.crawler = crawler
+        self.store = store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenRecorder:
+        spider = crawler.spider
+        name = spider.name if spider is not None else "crawl"
+        url = distributed.redis_url(crawler.settings)
+        template = crawler.settings.get("NEWSBOT_SEEN_STORE")
+        store: ArticleKeys
+        if url:
+            store = distributed.RedisSeenStore(distributed.connect(url), name)
+        elif template:
+            store = SeenStore(Path(template % {"name": name}))
+        else:
+            raise NotConfigured
+        recorder = cls(crawler, store)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self) -> None:
+        self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        for path in self._local_feed_paths():
+            for record in last_records(path):
+                self.store.add(self._keys(record.get("url"), record.get("canonicalUrl")), record.get("url") or "")
+
+    def item_scraped(self, item: Any) -> None:
+        if isinstance(item, Article):
+            self.store.add(self._keys(item.url, item.canonicalUrl), item.url)
+
+    def spider_closed(self) -> None:
+        self.store.close()
+
+    def _keys(self, *urls: object) -> list[str]:
+        """The keys of a record: its URL's and its canonical URL's article identity."""
+        rules = getattr(self.crawler.spider, "rules", None)
+        key = rules.article_key if rules is not None else str
+        return [key(u) for u in urls if isinstance(u, str) and u]
+
+    def _local_feed_paths(self) -> list[Path]:
+        spider = self.crawler.spider
+        params = feed_uri_params({"name": spider.name if spider is not None else "crawl"}, spider)
+        paths = []
+        for uri in self.crawler.settings.getdict("FEEDS"):
+            try:
+                target = str(uri) % params
+            except (KeyError, ValueError, TypeError):
+                continue
+            if "://" in target and not target.startswith("file://"):
+                continue
+            paths.append(Path(target.removeprefix("file://")))
+        return [p for p in paths if p.is_file()]
+
+
+def seen_store(crawler: Crawler) -> ArticleKeys | None:
+    """The crawl's seen-store, or None when it has none (``NEWSBOT_SEEN_STORE`` empty). Only once the
+    extensions are built: from ``spider_opened`` on."""
+    recorder = crawler.get_extension(SeenRecorder)
+    return recorder.store if recorder is not None else None

@@ -41,6 +41,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.scheduler import Scheduler
 
+from newsbot.crawl import CannotStart
+
 logger = logging.getLogger(__name__)
 # scrapy-redis 0.9.1 still calls two APIs Scrapy 2.19 deprecates; the warnings say nothing a user can act on.
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
@@ -83,6 +85,39 @@ def switch_on(settings: BaseSettings) -> str | None:
         for name, value in SETTINGS.items():
             settings.set(name, value, priority="spider")
     return url
+
+
+class Distributed:
+    """The add-on that makes a crawl a worker when ``REDIS_URL`` (or ``NEWSBOT_REDIS_URL``) names a Redis:
+    the shared scheduler and duplicate filter, checked to answer before anything starts."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Distributed:
+        return cls(crawler)
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = switch_on(settings)
+        if not url:
+            return
+        server = connect(url)
+        try:
+            server.ping()
+        except redis.RedisError as exc:
+            name = getattr(self.crawler.spider, "name", "crawl")
+            raise CannotStart(f"{name}: cannot reach Redis at {url}: {exc}") from None
+        finally:
+            server.close()
+
+
+def errback_done(crawler: Crawler, request: Request) -> None:
+    """Called by an errback once it has handled ``request``'s failure: Scrapy calls errbacks outside the
+    spider middlewares, where :class:`RequestDoneMiddleware` cannot see their end. Without Redis nothing
+    listens, and nothing is sent."""
+    if redis_url(crawler.settings):
+        crawler.signals.send_catch_log(request_done, request=request)
 
 
 class RedisSeenStore:
@@ -272,31 +307,40 @@ class RedisItemsPipeline:
         return item
 
 
-class Seeds:
-    """Spider-side: take start points pushed into Redis when idle, and exit after a configured idle time."""
+class SeedFeeder:
+    """Extension: an idle worker takes start points pushed into Redis (``scrapy seed``) and turns them into
+    requests with its spider's ``request_from_seed``; it exits after ``NEWSBOT_IDLE_EXIT`` idle seconds."""
 
-    def __init__(self, spider: Any, server: redis.Redis, idle_exit: float) -> None:
-        self.spider = spider
+    def __init__(self, crawler: Crawler, server: redis.Redis, idle_exit: float) -> None:
+        self.crawler = crawler
         self.server = server
         self.idle_exit = idle_exit
         self.idle_since: float | None = None
 
-    def attach(self, crawler: Crawler) -> None:
-        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(self.busy, signal=signals.response_received)
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeedFeeder:
+        url = redis_url(crawler.settings)
+        if not url:
+            raise NotConfigured
+        feeder = cls(crawler, connect(url), crawler.settings.getfloat("NEWSBOT_IDLE_EXIT"))
+        crawler.signals.connect(feeder.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(feeder.busy, signal=signals.response_received)
+        crawler.signals.connect(feeder.spider_closed, signal=signals.spider_closed)
+        return feeder
 
     def busy(self) -> None:
         self.idle_since = None
 
     def spider_idle(self) -> None:
+        spider = self.crawler.spider
         started = 0
         for _ in range(64):
-            raw = self.server.lpop(key(self.spider.name, "seeds"))
+            raw = self.server.lpop(key(spider.name, "seeds"))
             if raw is None:
                 break
-            request = self.spider.request_from_seed(json.loads(raw))
+            request = spider.request_from_seed(json.loads(raw))
             if request is not None:
-                self.spider.crawler.engine.crawl(request)
+                self.crawler.engine.crawl(request)
                 started += 1
         if started:
             self.idle_since = None
@@ -305,7 +349,10 @@ class Seeds:
         self.idle_since = self.idle_since or now
         if self.idle_exit <= 0 or now - self.idle_since < self.idle_exit:
             raise DontCloseSpider
-        self.spider.logger.info("idle for %.0f s with an empty queue: this worker stops", now - self.idle_since)
+        logger.info("idle for %.0f s with an empty queue: this worker stops", now - self.idle_since)
+
+    def spider_closed(self) -> None:
+        self.server.close()
 
 
 def push_seeds(server: redis.Redis, site: str, seeds: list[dict[str, Any]]) -> int:
