@@ -10,9 +10,9 @@ accounting (:mod:`newsbot.crawl.drops`), discovery, pagination and the run's lim
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy.http import Response
@@ -40,6 +40,8 @@ from newsbot.spiders.pagination import (
     page_request,
     parse_response,
 )
+
+_Listing = TypeVar("_Listing")
 
 
 class ArticleSpider(scrapy.Spider):
@@ -133,42 +135,35 @@ class ArticleSpider(scrapy.Spider):
 
     # Listings ---------------------------------------------------------------------------------------
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        try:
-            sitemap = parse_sitemap(response.body)
-        except ListingError as exc:
-            self._bad_listing(response, exc)
-            return
-        for url in self.discovery.sitemaps_to_follow(sitemap):
-            yield self._listing(url, self.parse_sitemap)
-        yield from self._articles(sitemap.entries, response.url)
+        if (sitemap := self._read(response, lambda: parse_sitemap(response.body))) is not None:
+            for url in self.discovery.sitemaps_to_follow(sitemap):
+                yield self._listing(url, self.parse_sitemap)
+            yield from self._articles(sitemap.entries, response.url)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        try:
-            entries = parse_feed(response.body)
-        except ListingError as exc:
-            self._bad_listing(response, exc)
-            return
-        yield from self._articles(entries, response.url)
+        if (entries := self._read(response, lambda: parse_feed(response.body))) is not None:
+            yield from self._articles(entries, response.url)
 
     def parse_index(self, response: Response) -> Iterator[scrapy.Request]:
-        try:
-            page = parse_response(response)
-        except Rejected as rejection:
-            self._bad_listing(response, rejection)
+        if (page := self._read(response, lambda: parse_response(response))) is None:
             return
         entries = self.rules.index_entries(page)
         yield from self._articles(entries, response.url)
-        next_url = self.discovery.next_index_page(page, entries)
-        if next_url:
+        if next_url := self.discovery.next_index_page(page, entries):
             yield self._listing(next_url, self.parse_index)
+
+    def _read(self, response: Response, parse: Callable[[], _Listing]) -> _Listing | None:
+        """A listing, parsed; None (logged and counted) for one that cannot be read."""
+        try:
+            return parse()
+        except (ListingError, Rejected) as problem:
+            self.crawler.stats.inc_value("newsbot/listings/unreadable")
+            self.logger.error("listing %s unreadable: %s", response.url, problem)
+            return None
 
     def _articles(self, entries: Iterable[Entry], listing: str) -> Iterator[scrapy.Request]:
         for url, key in self.discovery.articles(entries, self.seen):
             yield self._article_request(url, {"newsbot_key": key, "newsbot_listing": listing})
-
-    def _bad_listing(self, response: Response, problem: Exception) -> None:
-        self.crawler.stats.inc_value("newsbot/listings/unreadable")
-        self.logger.error("listing %s unreadable: %s", response.url, problem)
 
     def listing_failed(self, failure: Failure) -> None:
         errback_done(self.crawler, failure.request)
