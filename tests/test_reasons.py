@@ -88,3 +88,10 @@ def test_a_request_refused_for_an_unknown_reason_is_ignored_and_a_fetch_reason()
     reason, detail = failure_reason(failed(IgnoreRequest("refused by some middleware")))
     assert (reason, detail) == (Reason.IGNORED, "refused by some middleware")
     assert reason in FETCH_REASONS and Reason.TOO_SHORT not in FETCH_REASONS
+
+
+def test_the_readme_names_the_reasons_of_pages_never_read_as_the_code_does():
+    # The failed-crawl exit code and the ERROR level follow FETCH_REASONS; the README says which they are.
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    listed = readme.split("A page that could not be fetched or was refused (", 1)[1].split(")", 1)[0]
+    assert set(re.findall(r"`([a-z-]+)`", listed)) == {reason.value for reason in FETCH_REASONS}
