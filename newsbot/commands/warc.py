@@ -31,6 +31,7 @@ from newsbot.archive import expand_paths
 from newsbot.archive.batch import ArchivePass, PassResult
 from newsbot.archive.router import site_names
 from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
+from newsbot.crawl.arguments import positive_int
 
 logger = logging.getLogger("newsbot.archive")
 
@@ -66,7 +67,7 @@ class Command(OneLineErrors, ScrapyCommand):
         try:
             self.paths = expand_paths(args)
             self.sites = site_names(opts.sites)
-            self.processes = _processes(opts.processes)
+            self.processes = positive_int(opts.processes, f"--processes {opts.processes!r}")
         except ValueError as problem:
             raise UsageError(str(problem)) from None
         if opts.overwrite_output and opts.output:
@@ -110,16 +111,6 @@ class Command(OneLineErrors, ScrapyCommand):
         failure = _failure(result)
         if failure:
             self.fail(failure, EXIT_FAILED)
-
-
-def _processes(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"--processes {value!r} is not a whole number") from None
-    if number < 1:
-        raise ValueError(f"--processes {value!r} must be at least 1")
-    return number
 
 
 def _log_at_handler_level() -> None:

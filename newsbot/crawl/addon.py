@@ -24,16 +24,20 @@ REPLAY_SETTINGS = {
 }
 
 
-class SpiderArguments:
-    """Settings a run's spider arguments imply, at the spider's priority (over the project's settings,
-    under ``-s``)."""
+class CrawlerAddon:
+    """An add-on that reads its crawler (the spider, already built) when it updates the settings."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SpiderArguments:
+    def from_crawler(cls, crawler: Crawler) -> CrawlerAddon:
         return cls(crawler)
+
+
+class SpiderArguments(CrawlerAddon):
+    """Settings a run's spider arguments imply, at the spider's priority (over the project's settings,
+    under ``-s``)."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         args = getattr(self.crawler.spider, "args", None)

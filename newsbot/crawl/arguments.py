@@ -72,7 +72,8 @@ def read_arguments(spider: str, rules: SiteRules, given: dict[str, Any]) -> RunA
         window = DateWindow.from_args(given.get("since"), given.get("until"))
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
-    limit = _positive_int(given.get("limit"), "limit")
+    limit = given.get("limit")
+    limit = positive_int(limit, f"limit={limit!r}") if limit not in (None, "") else None
     refresh = _flag(given.get("refresh"), "refresh", default=False)
     discover = _flag(given.get("discover"), "discover", default=url is None and replay is None and not warc)
     if url and discover:
@@ -136,15 +137,14 @@ def _flag(value: str | None, name: str, *, default: bool) -> bool:
     raise ArgumentError(f"{name}={value!r}: use true or false")
 
 
-def _positive_int(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
+def positive_int(value: str, shown: str) -> int:
+    """``value`` as a whole number of at least 1, or :class:`ArgumentError` naming it as ``shown``."""
     try:
         number = int(value)
     except ValueError:
-        raise ArgumentError(f"{name}={value!r} is not a whole number") from None
+        raise ArgumentError(f"{shown} is not a whole number") from None
     if number < 1:
-        raise ArgumentError(f"{name}={value!r} must be at least 1")
+        raise ArgumentError(f"{shown} must be at least 1")
     return number
 
 

@@ -85,24 +85,18 @@ class SeenRecorder:
     def __init__(self, crawler: Crawler, store: ArticleKeys) -> None:
         self.crawler = crawler
         self.store = store
+        for handler, signal in ((self.spider_opened, signals.spider_opened),
+                                (self.spider_closed, signals.spider_closed)):
+            crawler.signals.connect(handler, signal=signal)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenRecorder:
-        spider = crawler.spider
-        name = spider.name if spider is not None else "crawl"
-        url = distributed.redis_url(crawler.settings)
-        template = crawler.settings.get("NEWSBOT_SEEN_STORE")
-        store: ArticleKeys
-        if url:
-            store = distributed.RedisSeenStore(distributed.connect(url), name)
-        elif template:
-            store = SeenStore(Path(template % {"name": name}))
-        else:
-            raise NotConfigured
-        recorder = cls(crawler, store)
-        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
-        return recorder
+        name = getattr(crawler.spider, "name", "crawl")
+        if url := distributed.redis_url(crawler.settings):
+            return cls(crawler, distributed.RedisSeenStore(distributed.connect(url), name))
+        if template := crawler.settings.get("NEWSBOT_SEEN_STORE"):
+            return cls(crawler, SeenStore(Path(template % {"name": name})))
+        raise NotConfigured
 
     def spider_opened(self) -> None:
         self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)

@@ -42,6 +42,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.scheduler import Scheduler
 
 from newsbot.crawl import CannotStart
+from newsbot.crawl.addon import CrawlerAddon
 
 logger = logging.getLogger(__name__)
 # scrapy-redis 0.9.1 still calls two APIs Scrapy 2.19 deprecates; the warnings say nothing a user can act on.
@@ -87,16 +88,9 @@ def switch_on(settings: BaseSettings) -> str | None:
     return url
 
 
-class Distributed:
+class Distributed(CrawlerAddon):
     """The add-on that makes a crawl a worker when ``REDIS_URL`` (or ``NEWSBOT_REDIS_URL``) names a Redis:
     the shared scheduler and duplicate filter, checked to answer before anything starts."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Distributed:
-        return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
         url = switch_on(settings)
