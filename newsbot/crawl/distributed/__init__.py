@@ -124,9 +124,6 @@ class RedisSeenStore:
     def __contains__(self, item: object) -> bool:
         return isinstance(item, str) and bool(self.server.sismember(self.key, item))
 
-    def __len__(self) -> int:
-        return int(self.server.scard(self.key))
-
     def add(self, keys: Any, url: str) -> None:
         keys = list(dict.fromkeys(keys))
         if keys:
