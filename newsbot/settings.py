@@ -80,7 +80,6 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "newsbot.crawl.extensions.Progress": 500,
     "newsbot.crawl.extensions.JobdirGuard": 0,
-    "newsbot.crawl.extensions.MemoryProbe": 900,
     "newsbot.crawl.drops.DropLog": 0,
     "newsbot.crawl.health.LayoutHealth": 400,
 }

@@ -36,8 +36,8 @@ import lxml.html
 
 from newsbot.core.extract import extract_article
 from newsbot.core.language import warm_up
-from newsbot.crawl.replay import Case, find_cases
-from newsbot.fixtures.tool import crawl, record_for, spider_for
+from newsbot.fixtures.case import Case, find_cases
+from newsbot.fixtures.tool import crawl, crawl_command, crawl_env, record_for, spider_for
 from newsbot.sites import get_rules
 from tools import bench_warc
 
@@ -290,6 +290,8 @@ def build_site_copy(site: str, pages: int, workdir: Path) -> Path:
     return workdir / site
 
 
+# The bench's crawls run the project's settings plus the memory probe.
+BENCH_SETTINGS = "tools.bench_settings"
 # Pages per second one crawl process should sustain on this machine (the benchmark issue's target).
 E2E_TARGET = 100
 
@@ -299,13 +301,11 @@ def end_to_end(site: str, pages: int) -> dict[str, Any]:
         work = Path(tmp)
         tree = build_site_copy(site, pages, work)
         probe = work / "rss.json"
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-        cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
-               "-o", f"{work / 'out.jsonl'}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / 'seen.sqlite'}",
-               "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-s", f"NEWSBOT_DROP_LOG={work / 'dropped.jsonl'}",
-               "-L", "WARNING"]
+        cmd = crawl_command(site, {"replay": tree, "discover": "true"}, {
+            "NEWSBOT_SEEN_STORE": work / "seen.sqlite", "NEWSBOT_MEMORY_PROBE": probe,
+            "NEWSBOT_DROP_LOG": work / "dropped.jsonl"}, feed=work / "out.jsonl", log_level="WARNING")
         start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, env=crawl_env(BENCH_SETTINGS), capture_output=True, text=True, check=False)
         wall = time.perf_counter() - start
         written = sum(1 for _ in (work / "out.jsonl").open(encoding="utf-8")) if (work / "out.jsonl").exists() else 0
         memory = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else {}
@@ -353,15 +353,16 @@ def distributed_throughput(pages: int, workers: tuple[int, ...] = (1, 2), site: 
     import shutil
 
     from newsbot.crawl import distributed
+    from tools.local_redis import local_redis
 
     if shutil.which("redis-server") is None:
         return {"skipped": "redis-server is not installed (apt-get install redis-server)"}
     results: dict[str, Any] = {"site": site, "pages": pages}
-    with tempfile.TemporaryDirectory() as tmp, distributed.local_redis(Path(tmp)) as url:
+    with tempfile.TemporaryDirectory() as tmp, local_redis(Path(tmp)) as url:
         work = Path(tmp)
         server = distributed.connect(url)
         tree = build_site_copy(site, pages, work / "copy")
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+        env = crawl_env()
         for count in workers:
             distributed.reset(server, site)
             subprocess.run([sys.executable, "-m", "scrapy", "seed", site, "-s", f"REDIS_URL={url}"], env=env,
@@ -369,9 +370,9 @@ def distributed_throughput(pages: int, workers: tuple[int, ...] = (1, 2), site: 
             outs = [work / f"w{count}-{n}.jsonl" for n in range(count)]
             start = time.perf_counter()
             procs = [subprocess.Popen(
-                [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
-                 "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", "NEWSBOT_IDLE_EXIT=6",
-                 "-s", f"NEWSBOT_DROP_LOG={out}.dropped", "-L", "WARNING"],
+                crawl_command(site, {"replay": tree, "discover": "true"}, {
+                    "REDIS_URL": url, "NEWSBOT_IDLE_EXIT": 6, "NEWSBOT_DROP_LOG": f"{out}.dropped"},
+                    feed=out, log_level="WARNING"),
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for out in outs]
             # Only the new bytes of each feed are read: re-reading whole files 50 times a second would
             # take CPU from the workers being measured.

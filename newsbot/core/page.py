@@ -25,7 +25,7 @@ from newsbot.core.text import clean_line
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "BlogPosting", "ReportageNews", "AnalysisNewsArticle", "OpinionNewsArticle",
-     "LiveBlogPosting", "BackgroundNewsArticle", "Report", "WebPageElement"}
+     "LiveBlogPosting", "BackgroundNewsArticle", "Report"}
 )
 # Magic numbers of the binary formats a news crawl meets most: PDF, images, archives, media.
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"ID3",
@@ -343,7 +343,7 @@ class ParsedPage:
     def article_ld(self) -> dict[str, Any]:
         """The page's article JSON-LD object (merged if it is split over several blocks), or {}."""
         merged: dict[str, Any] = {}
-        for node in self.ld_of_type(ARTICLE_TYPES - {"WebPageElement"}):
+        for node in self.ld_of_type(ARTICLE_TYPES):
             for key, value in node.items():
                 merged.setdefault(key, value)
         return merged
