@@ -58,7 +58,7 @@ def test_rounds_report_the_fastest_round_and_the_worst_memory_and_failure(monkey
         {"site": "a", "exit": 1, "pages": 10, "records": 9, "seconds": 1.0, "pages_per_s": 10.0,
          "peak_rss_mb": 120.0, "rss_mb_at": {}, "rss_growth_1000_2000_mb": 2.0, "log_tail": "boom"},
     ])
-    monkeypatch.setattr(bench, "end_to_end", lambda site, pages: next(runs))
+    monkeypatch.setattr(bench, "end_to_end", lambda site, pages, fixtures: next(runs))
     [summary] = bench.end_to_end_rounds(["a"], 10, 2)
     assert summary["pages_per_s"] == 10.0 and summary["pages_per_s_runs"] == [5.0, 10.0]
     assert summary["peak_rss_mb"] == 120.0 and summary["rss_growth_1000_2000_mb"] == 2.0
