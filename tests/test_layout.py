@@ -20,8 +20,8 @@ def _loaded_after(*modules: str) -> set[str]:
     return set(proc.stdout.split())
 
 
-def test_the_fixture_format_and_tool_import_no_scrapy():
-    loaded = _loaded_after("newsbot.fixtures.case", "newsbot.fixtures.tool")
+def test_the_extraction_layer_and_the_fixture_format_import_no_scrapy():
+    loaded = _loaded_after("newsbot.fixtures.case", "newsbot.fixtures.tool", "newsbot.core.extract", "newsbot.sites")
     assert "newsbot" in loaded
     assert not loaded & {"scrapy", "twisted", "scrapy_redis"}, loaded & {"scrapy", "twisted", "scrapy_redis"}
 
