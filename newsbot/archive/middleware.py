@@ -25,6 +25,7 @@ from newsbot.archive.extraction import NOT_IN_ARCHIVE
 from newsbot.archive.index import ArchiveIndex, open_index
 from newsbot.archive.reader import ArchiveError
 from newsbot.archive.writer import WarcFileWriter
+from newsbot.crawl import setting_path
 from newsbot.crawl.replay import FETCHED
 
 logger = logging.getLogger(__name__)
@@ -105,10 +106,7 @@ class WarcRecorderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
-        path = crawler.settings.get("WARC_RECORD")
-        if not path:
-            raise NotConfigured
-        return cls(crawler, Path(path))
+        return cls(crawler, setting_path(crawler, "WARC_RECORD"))
 
     def spider_opened(self) -> None:
         self.writer = WarcFileWriter(self.path)

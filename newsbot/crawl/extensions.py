@@ -17,6 +17,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.log import LogCounterHandler, get_scrapy_root_handler
 
 from newsbot.core.language import warm_up
+from newsbot.crawl import setting_path
 
 logger = logging.getLogger(__name__)
 
@@ -186,10 +187,7 @@ class JobdirGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobdirGuard:
-        jobdir = crawler.settings.get("JOBDIR")
-        if not jobdir:
-            raise NotConfigured
-        guard = cls(Path(jobdir))
+        guard = cls(setting_path(crawler, "JOBDIR"))
         guard.recover()
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard

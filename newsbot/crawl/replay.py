@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
 
+from newsbot.crawl import setting_path
 from newsbot.fixtures.case import CASE_FILE, Case, CaseError, find_cases, response_map
 
 # Case, CaseError and find_cases are re-exported for the spider, which still imports them from here.
@@ -59,10 +60,7 @@ class FixtureReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureReplayMiddleware:
-        root = crawler.settings.get("REPLAY_DIR")
-        if not root:
-            raise NotConfigured
-        return cls(crawler, Path(root))
+        return cls(crawler, setting_path(crawler, "REPLAY_DIR"))
 
     async def process_request(self, request: Request) -> Response:
         if self.latency:
@@ -110,10 +108,7 @@ class FixtureRecorderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureRecorderMiddleware:
-        directory = crawler.settings.get("RECORD_DIR")
-        if not directory:
-            raise NotConfigured
-        return cls(crawler, Path(directory))
+        return cls(crawler, setting_path(crawler, "RECORD_DIR"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         if urlsplit(request.url).path == "/robots.txt":
