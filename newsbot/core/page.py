@@ -41,25 +41,8 @@ _ID_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?#([A-Za-z_][\w-]*)$")
 _BY_ID = lxml.etree.XPath("id($name)")
 
 
-class _QuickTranslator(HTMLTranslator):
-    """cssselect's HTML translation into XPath that libxml2 evaluates faster, with the same matches.
-
-    Selection scans the whole tree once per selector and was the largest cost of building a record. Two
-    changes cut it by a third: a descendant step is ``//`` (which libxml2 runs as one descendant walk)
-    instead of ``/descendant-or-self::*/``; a class test first asks the cheap ``contains(@class, "x")``, so
-    the whitespace-normalising token test runs only on elements that can pass it.
-    """
-
-    def xpath_descendant_combinator(self, left: XPathExpr, right: XPathExpr) -> XPathExpr:
-        return left.join("//", right)
-
-    def xpath_attrib_includes(self, xpath: XPathExpr, name: str, value: str | None) -> XPathExpr:
-        if value and not any(ch.isspace() for ch in value):
-            xpath.add_condition(f"contains({name}, {self.xpath_literal(value)})")
-        return super().xpath_attrib_includes(xpath, name, value)
-
-
-_TRANSLATOR = _QuickTranslator()
+# cssselect's own translation for HTML documents.
+_TRANSLATOR = HTMLTranslator()
 
 
 @functools.cache
