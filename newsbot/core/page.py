@@ -36,9 +36,6 @@ _XML_DECLARATION_BYTES = re.compile(_XML_DECLARATION.pattern.encode(), re.IGNORE
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<", re.DOTALL)
 # The page's canonical links, as ParsedPage.select files them while reading the head.
 CANONICAL_LINK = 'link[rel="canonical"]'
-# "#x" or "tag#x": a selector ParsedPage.first can answer from libxml2's id table.
-_ID_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?#([A-Za-z_][\w-]*)$")
-_BY_ID = lxml.etree.XPath("id($name)")
 
 
 # cssselect's own translation for HTML documents.
@@ -282,26 +279,9 @@ class ParsedPage:
     def first(self, *selectors: str) -> lxml.html.HtmlElement | None:
         """The first element matching the first selector that matches anything."""
         for selector in selectors:
-            el = self._first_by_id(selector)
-            if el is not None:
-                return el
             found = self.select(selector)
             if found:
                 return found[0]
-        return None
-
-    def _first_by_id(self, selector: str) -> lxml.html.HtmlElement | None:
-        # A body found by "div#detail-desc" cost a walk testing every element's id (0.2 ms on a fresh page).
-        # libxml2 files each id in a table while parsing, keeping the first element that carries it, so
-        # XPath's id() answers "#x" at once. Anything else (no such id filed, another tag filed first, an
-        # id() quirk) goes on to the walk, which stays the authority.
-        match = _ID_SELECTOR.match(selector)
-        if match is None:
-            return None
-        tag, wanted = match.groups()
-        for el in _BY_ID(self.tree, name=wanted):
-            if el.get("id") == wanted and (tag is None or el.tag == tag):
-                return el
         return None
 
     def text(self, *selectors: str) -> str | None:
