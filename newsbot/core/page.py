@@ -64,6 +64,10 @@ def document_css(selector: str) -> lxml.etree.XPath:
       their attribute: ``*/@class[contains(., "x") and ..]/parent::*``. libxml2 then visits only the
       elements that have the attribute instead of evaluating a predicate on each element, which builds and
       frees a node-set every time: a whole-document ``.x`` takes about half as long (see :func:`_attribute_step`).
+
+    What they buy, in callgrind instructions of the whole extraction of 40 bench pages (2026-12-02): without
+    the pivot the pass costs 2.2% more, without the attribute steps 8.0% more, without both 13.2% more. The
+    tests hold every rule selector's matches to cssselect's on every fixture page.
     """
     parsed = parse(selector)
     if len(parsed) != 1 or parsed[0].pseudo_element is not None:
@@ -321,10 +325,4 @@ class ParsedPage:
 def _parser(encoding: str | None = None) -> lxml.html.HTMLParser:
     # huge_tree lifts libxml2's depth and text-size caps; remove_comments drops noise at parse time. With an
     # encoding, the parser ignores the page's own charset declaration (decode_html has already judged it).
-    parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=True, default_doctype=False, encoding=encoding)
-    # lxml.html asks a Python method for the class of each element it hands out, about 130 per page; this
-    # C-level lookup gives the same classes, but for the form-field ones (.value, .fields) nothing here uses.
-    parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
-        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
-        entity=lxml.html.HtmlEntity))
-    return parser
+    return lxml.html.HTMLParser(remove_comments=True, huge_tree=True, default_doctype=False, encoding=encoding)
