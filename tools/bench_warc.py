@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from newsbot.archive.writer import WarcFileWriter
+from newsbot.fixtures.tool import crawl_env
 from tools.site_copies import SITES, build_site_copy
 
 # Common Crawl's news files, for the files-per-hour estimate (see the README): about 1 GB of gzip each,
@@ -89,13 +90,12 @@ def reading_seconds(warc: Path) -> tuple[float, int]:
 def run_pass(warc: Path, workdir: Path, processes: int) -> dict[str, Any]:
     """``scrapy warc`` as a user runs it, in its own process; its own timing (start-up excluded)."""
     out, stats = workdir / f"pass-{processes}.jsonl", workdir / f"pass-{processes}.json"
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
     cmd = [sys.executable, "-m", "scrapy", "warc", str(warc), "-O", str(out), "--stats", str(stats),
            "--processes", str(processes), "-s", f"NEWSBOT_DROP_LOG={workdir / 'dropped.jsonl'}",
            "-L", "WARNING"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU of the whole process tree (workers included): what the work costs whatever else the machine runs.
@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="default: ./fixtures")
     parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
+    if not args.fixtures.is_dir():
+        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
     result = archive_bench(args.pages, args.rounds, fixtures=args.fixtures)
     print_archive_bench(result)
     if args.output:
