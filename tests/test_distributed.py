@@ -4,7 +4,6 @@ once across them, and a worker killed mid-crawl loses nothing."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -106,9 +105,35 @@ def test_records_can_also_go_to_a_redis_list(frontier, tmp_path):
     assert sorted(items) == sorted(articles) == sorted(feed_urls(out))
 
 
-def test_without_redis_nothing_changes(tmp_path):
-    from scrapy.utils.project import get_project_settings
+def _project_settings():
+    from scrapy.settings import Settings
 
-    settings = get_project_settings()
-    assert distributed.redis_url(settings) is None or os.environ.get("NEWSBOT_REDIS_URL")
-    assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+    from newsbot import settings as project
+
+    settings = Settings()
+    settings.setmodule(project, priority="project")
+    return settings
+
+
+def test_without_redis_the_switch_changes_nothing(monkeypatch):
+    from scrapy.settings import Settings
+
+    monkeypatch.delenv("NEWSBOT_REDIS_URL", raising=False)
+    settings = _project_settings()
+    assert distributed.switch_on(settings) is None
+    defaults = Settings()
+    for name in distributed.SETTINGS:
+        assert settings.get(name) == defaults.get(name), name
+
+
+def test_a_redis_url_switches_the_scheduler_and_filters_to_redis(monkeypatch):
+    monkeypatch.delenv("NEWSBOT_REDIS_URL", raising=False)
+    settings = _project_settings()
+    settings.set("REDIS_URL", "redis://127.0.0.1:1/0", priority="cmdline")
+    assert distributed.switch_on(settings) == "redis://127.0.0.1:1/0"
+    assert {name: settings.get(name) for name in distributed.SETTINGS} == distributed.SETTINGS
+    # The environment variable does the same when no setting names a URL.
+    monkeypatch.setenv("NEWSBOT_REDIS_URL", "redis://10.0.0.5:6379/0")
+    from_env = _project_settings()
+    assert distributed.switch_on(from_env) == "redis://10.0.0.5:6379/0"
+    assert from_env.get("SCHEDULER") == "newsbot.crawl.distributed.ReliableScheduler"
