@@ -62,3 +62,15 @@ def test_the_crawl_command_is_the_one_a_user_types():
     assert cmd == [sys.executable, "-m", "scrapy", "crawl", "tribun", "-a", "replay=fixtures/tribun",
                    "-a", "discover=True", "-O", "out.jsonl:jsonlines", "-s", "NEWSBOT_SEEN_STORE=",
                    "-L", "WARNING", "--logfile", "x.log"]
+
+
+def test_the_readme_layout_names_every_folder_and_tool():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    folders = {path.name for path in (ROOT / "newsbot").iterdir() if (path / "__init__.py").is_file()}
+    modules = {path.name for path in (ROOT / "newsbot").glob("*.py") if path.name != "__init__.py"}
+    tools = {path.stem for path in (ROOT / "tools").glob("*.py") if path.name != "__init__.py"}
+    missing = sorted(f"newsbot/{name}/" for name in folders if f"{name}/" not in section)
+    missing += sorted(f"newsbot/{name}" for name in modules if name not in section)
+    missing += sorted(f"tools/{name}.py" for name in tools if name not in section)
+    assert missing == []
