@@ -86,7 +86,6 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "newsbot.crawl.extensions.Progress": 500,
     "newsbot.crawl.extensions.JobdirGuard": 0,
-    "newsbot.crawl.extensions.MemoryProbe": 900,
     "newsbot.crawl.drops.DropLog": 0,
     # Before the feed exporter (0): it reads the feeds' last records before the exporter opens them.
     "newsbot.crawl.seen.SeenRecorder": -50,

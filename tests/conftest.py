@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from newsbot.archive.writer import write_cases
-from newsbot.crawl.distributed import local_redis
-from newsbot.crawl.replay import Case, find_cases
 from newsbot.fixtures import tool as fixtures
+from newsbot.fixtures.case import Case, find_cases
 from newsbot.fixtures.tool import record_for, spider_for
+from tools.local_redis import local_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -14,7 +14,7 @@ import lxml.html
 from cssselect import parse
 from cssselect.parser import Attrib, Class, Hash
 
-from newsbot.crawl.replay import CASE_FILE, Case
+from newsbot.fixtures.case import CASE_FILE, Case
 from newsbot.sites.base import SiteRules
 
 _HTML_TYPES = ("text/html", "application/xhtml")

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from newsbot.crawl.replay import find_cases
+from newsbot.fixtures.case import find_cases
 
 HTML = "text/html; charset=UTF-8"
 XML = "application/xml; charset=UTF-8"

@@ -15,7 +15,7 @@ from newsbot.archive.batch import Batch
 from newsbot.archive.reader import RecordHead, open_archive, scan
 from newsbot.archive.workers import run_tasks
 from newsbot.archive.writer import write_cases
-from newsbot.crawl.replay import Case
+from newsbot.fixtures.case import Case
 from newsbot.fixtures.tool import record_for, without_volatile
 
 from .conftest import ALL_CASES, FIXTURES, case_id

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from newsbot.core.dates import parse_any, parse_human, parse_iso
+from newsbot.core.dates import parse_human, parse_iso
 from newsbot.core.extract import build_article, extract_article, parse_page
 from newsbot.core.people import parse_people
 from newsbot.core.reasons import BodyTooShort, EmptyPage, MissingUrl, NotAnArticle, NotHtml, Rejected
@@ -128,6 +128,15 @@ def test_bytes_are_decoded_by_their_declared_charset():
         ("2024/06/21 10:15:00", "2024-06-21T10:15:00+07:00"),
         ("2024-06-21T03:15:00Z", "2024-06-21T03:15:00+00:00"),
         ("2024-06-21T10:15:00.000+0700", "2024-06-21T10:15:00+07:00"),
+    ],
+)
+def test_machine_dates_normalize_to_iso_with_offset(raw, iso):
+    assert parse_iso(raw) == iso
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
         ("Jumat, 21 Juni 2024 | 10:15", "2024-06-21T10:15:00+07:00"),
         ("Kamis, 14 September 2023 - 20:22 WIB", "2023-09-14T20:22:00+07:00"),
         ("Jum'at, 24 Juli 2026 - 14:00 WIB", "2026-07-24T14:00:00+07:00"),
@@ -136,8 +145,8 @@ def test_bytes_are_decoded_by_their_declared_charset():
         ("21 Juni 2024", "2024-06-21T00:00:00+07:00"),
     ],
 )
-def test_dates_normalize_to_iso_with_offset(raw, iso):
-    assert parse_any(raw) == iso
+def test_human_dates_normalize_to_iso_with_offset(raw, iso):
+    assert parse_human(raw) == iso
 
 
 @pytest.mark.parametrize("raw", ["", "kemarin", "31 Februari 2024 10:00", "2024-13-01", "7 menit yang lalu"])

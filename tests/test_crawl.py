@@ -15,7 +15,7 @@ import pytest
 from scrapy.settings import Settings
 
 from newsbot.crawl.extensions import LogLevelFloor
-from newsbot.crawl.replay import CaseError, find_cases
+from newsbot.fixtures.case import CaseError, find_cases
 from newsbot.sites import RULES
 
 from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, crawl_stats, scrapy

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.crawl.replay import EXPECTED_FILE, Case
+from newsbot.fixtures.case import EXPECTED_FILE, Case
 from newsbot.sites import RULES, get_rules
 
 from .conftest import FIXTURES, LISTING_CASES, crawl, crawl_stats

@@ -17,9 +17,9 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 
 from newsbot.crawl import CannotStart, distributed
-from tools.bench import build_site_copy
+from tools.site_copies import build_site_copy
 
-from .conftest import assert_clean_log, feed_urls, scrapy, start_scrapy
+from .conftest import FIXTURES, assert_clean_log, feed_urls, scrapy, start_scrapy
 
 SITE = "sindonews"
 ARTICLES = 60
@@ -30,7 +30,7 @@ def frontier(redis_server: str, tmp_path: Path) -> tuple[str, Path, list[str]]:
     """A clean Redis for the site, a replayable copy of 60 articles, and the seeds pushed for it."""
     server = redis.Redis.from_url(redis_server)
     distributed.reset(server, SITE)
-    tree = build_site_copy(SITE, ARTICLES, tmp_path / "copy")
+    tree = build_site_copy(SITE, ARTICLES, tmp_path / "copy", FIXTURES)
     case = json.loads((tree / "bench" / "case.json").read_text(encoding="utf-8"))
     articles = [url for url in case["responses"] if "/read/" in url]
     seed = scrapy("seed", SITE, "-s", f"REDIS_URL={redis_server}")

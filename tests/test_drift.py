@@ -13,7 +13,7 @@ import pytest
 
 from newsbot.core.extract import parse_page
 from newsbot.crawl.health import LayoutHealth
-from newsbot.crawl.replay import EXPECTED_FILE, find_cases
+from newsbot.fixtures.case import EXPECTED_FILE, find_cases
 from newsbot.fixtures.tool import field_differences
 from newsbot.sites import get_rules
 

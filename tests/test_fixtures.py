@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from newsbot.crawl.replay import EXPECTED_FILE
+from newsbot.fixtures.case import EXPECTED_FILE
 from newsbot.fixtures.tool import field_differences
 from newsbot.schema import validation_errors
 from newsbot.sites import RULES

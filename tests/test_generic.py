@@ -17,7 +17,7 @@ import pytest
 
 from newsbot.core.extract import extract_article
 from newsbot.core.reasons import ExtractionError, NotAnArticle, Rejected
-from newsbot.crawl.replay import find_cases
+from newsbot.fixtures.case import find_cases
 from newsbot.sites import get_rules
 from newsbot.sites.generic import GenericRules
 

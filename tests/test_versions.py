@@ -11,7 +11,7 @@ import pytest
 
 from newsbot import sites
 from newsbot.core.extract import build_article, parse_page
-from newsbot.crawl.replay import EXPECTED_FILE
+from newsbot.fixtures.case import EXPECTED_FILE
 from newsbot.fixtures.tool import field_differences, without_volatile
 from newsbot.sites import rules_at
 from newsbot.sites.base import SiteRules

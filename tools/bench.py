@@ -36,12 +36,12 @@ import lxml.html
 
 from newsbot.core.extract import extract_article
 from newsbot.core.language import warm_up
-from newsbot.crawl.replay import Case, find_cases
-from newsbot.fixtures.tool import crawl, record_for, spider_for
+from newsbot.fixtures.case import Case, find_cases
+from newsbot.fixtures.tool import crawl, crawl_command, crawl_env, record_for, spider_for
 from newsbot.sites import get_rules
 from tools import bench_warc
+from tools.site_copies import SITES, build_site_copy
 
-ROOT = Path(__file__).resolve().parent.parent
 _TOKEN = re.compile(r"\w+")
 
 # Boilerplate a reader sees around each site's articles (from ../shared/seeds and sites.md): any of these in
@@ -243,69 +243,22 @@ def speed(samples: list[Sample], repeats: int) -> dict[str, float]:
 
 
 # End to end ---------------------------------------------------------------------------------------------
-BENCH_URLS = {
-    "tribun": "https://www.tribunnews.com/nasional/{id}/salinan-bench-{n}",
-    "bisnis": "https://ekonomi.bisnis.com/read/20240717/9/{id}/salinan-bench-{n}",
-    "sindonews": "https://nasional.sindonews.com/read/{id}/12/salinan-bench-{n}-1716271318",
-    "faktual": "https://faktual-indonesia.com/salinan-bench-{n}/",
-}
-_BODY_OPEN = re.compile(rb"<(?:div|article)[^>]*(?:side-article txt-article|detailsContent|detail-desc|"
-                        rb"mvp-content-main)[^>]*>")
-
-
-def build_site_copy(site: str, pages: int, workdir: Path) -> Path:
-    """A replay tree in which the site's listings name ``pages`` distinct articles: copies of its single-page
-    fixture articles, each at its own URL with one paragraph of its own (so no two are duplicates)."""
-    templates = [c for c in find_cases(ROOT / "fixtures" / site)
-                 if c.kind == "article" and len(c.responses) == 1]
-    case_dir = workdir / site / "bench"
-    case_dir.mkdir(parents=True)
-    rules = get_rules(site)
-    responses: dict[str, Any] = {}
-    urls = []
-    for n in range(pages):
-        template = templates[n % len(templates)]
-        url = BENCH_URLS[site].format(id=5000000 + n, n=n)
-        body = template.responses[template.url].path.read_bytes()
-        body = body.replace(template.url.split("?")[0].encode(), url.encode())
-        unique = f"<p>Paragraf salinan bench nomor {n} membuat artikel ini berbeda dari salinan lainnya.</p>".encode()
-        body = _BODY_OPEN.sub(lambda m, extra=unique: m.group(0) + extra, body, count=1)
-        name = f"a{n}.html"
-        (case_dir / name).write_bytes(body)
-        responses[url] = {"file": name}
-        urls.append(url)
-    items = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
-    (case_dir / "sitemap.xml").write_text(
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>', encoding="utf-8")
-    (case_dir / "empty.html").write_text("<html><body><p>kosong</p></body></html>", encoding="utf-8")
-    (case_dir / "feed.xml").write_text('<rss version="2.0"><channel></channel></rss>', encoding="utf-8")
-    for sitemap in rules.sitemaps:
-        responses[sitemap] = {"file": "sitemap.xml", "headers": {"Content-Type": "application/xml"}}
-    for feed in rules.feeds:
-        responses[feed] = {"file": "feed.xml", "headers": {"Content-Type": "application/rss+xml"}}
-    for index in rules.index_urls(None):
-        responses[index] = {"file": "empty.html"}
-    case = {"kind": "listing", "url": rules.sitemaps[0], "responses": responses}
-    (case_dir / "case.json").write_text(json.dumps(case), encoding="utf-8")
-    return workdir / site
-
-
+# The bench's crawls run the project's settings plus the memory probe.
+BENCH_SETTINGS = "tools.bench_settings"
 # Pages per second one crawl process should sustain on this machine (the benchmark issue's target).
 E2E_TARGET = 100
 
 
-def end_to_end(site: str, pages: int) -> dict[str, Any]:
+def end_to_end(site: str, pages: int, fixtures: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        tree = build_site_copy(site, pages, work)
+        tree = build_site_copy(site, pages, work, fixtures)
         probe = work / "rss.json"
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-        cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
-               "-o", f"{work / 'out.jsonl'}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / 'seen.sqlite'}",
-               "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-s", f"NEWSBOT_DROP_LOG={work / 'dropped.jsonl'}",
-               "-L", "WARNING"]
+        cmd = crawl_command(site, {"replay": tree, "discover": "true"}, {
+            "NEWSBOT_SEEN_STORE": work / "seen.sqlite", "NEWSBOT_MEMORY_PROBE": probe,
+            "NEWSBOT_DROP_LOG": work / "dropped.jsonl"}, feed=work / "out.jsonl", log_level="WARNING")
         start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, env=crawl_env(BENCH_SETTINGS), capture_output=True, text=True, check=False)
         wall = time.perf_counter() - start
         written = sum(1 for _ in (work / "out.jsonl").open(encoding="utf-8")) if (work / "out.jsonl").exists() else 0
         memory = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else {}
@@ -318,7 +271,8 @@ def end_to_end(site: str, pages: int) -> dict[str, Any]:
             "log_tail": proc.stderr[-1500:] if proc.returncode else ""}
 
 
-def end_to_end_rounds(sites: list[str], pages: int, rounds: int) -> list[dict[str, Any]]:
+def end_to_end_rounds(sites: list[str], pages: int, rounds: int,
+                      fixtures: Path = Path("fixtures")) -> list[dict[str, Any]]:
     """Each site's crawl ``rounds`` times, the sites taking turns, summarised per site.
 
     This VM's speed drifts with its host's load by up to 2x over minutes, and noise only ever slows a
@@ -328,7 +282,7 @@ def end_to_end_rounds(sites: list[str], pages: int, rounds: int) -> list[dict[st
     runs: dict[str, list[dict[str, Any]]] = {site: [] for site in sites}
     for _ in range(rounds):
         for site in sites:
-            runs[site].append(end_to_end(site, pages))
+            runs[site].append(end_to_end(site, pages, fixtures))
     summaries = []
     for site in sites:
         best = max(runs[site], key=lambda run: run["pages_per_s"])
@@ -348,20 +302,22 @@ def end_to_end_rounds(sites: list[str], pages: int, rounds: int) -> list[dict[st
 
 
 # Distributed ----------------------------------------------------------------------------------------------
-def distributed_throughput(pages: int, workers: tuple[int, ...] = (1, 2), site: str = "sindonews") -> dict[str, Any]:
+def distributed_throughput(pages: int, fixtures: Path, workers: tuple[int, ...] = (1, 2),
+                           site: str = "sindonews") -> dict[str, Any]:
     """Records per second with 1 and 2 workers sharing one Redis frontier (a local redis-server)."""
     import shutil
 
     from newsbot.crawl import distributed
+    from tools.local_redis import local_redis
 
     if shutil.which("redis-server") is None:
         return {"skipped": "redis-server is not installed (apt-get install redis-server)"}
     results: dict[str, Any] = {"site": site, "pages": pages}
-    with tempfile.TemporaryDirectory() as tmp, distributed.local_redis(Path(tmp)) as url:
+    with tempfile.TemporaryDirectory() as tmp, local_redis(Path(tmp)) as url:
         work = Path(tmp)
         server = distributed.connect(url)
-        tree = build_site_copy(site, pages, work / "copy")
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+        tree = build_site_copy(site, pages, work / "copy", fixtures)
+        env = crawl_env()
         for count in workers:
             distributed.reset(server, site)
             subprocess.run([sys.executable, "-m", "scrapy", "seed", site, "-s", f"REDIS_URL={url}"], env=env,
@@ -369,9 +325,9 @@ def distributed_throughput(pages: int, workers: tuple[int, ...] = (1, 2), site: 
             outs = [work / f"w{count}-{n}.jsonl" for n in range(count)]
             start = time.perf_counter()
             procs = [subprocess.Popen(
-                [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
-                 "-s", f"REDIS_URL={url}", "-o", f"{out}:jsonlines", "-s", "NEWSBOT_IDLE_EXIT=6",
-                 "-s", f"NEWSBOT_DROP_LOG={out}.dropped", "-L", "WARNING"],
+                crawl_command(site, {"replay": tree, "discover": "true"}, {
+                    "REDIS_URL": url, "NEWSBOT_IDLE_EXIT": 6, "NEWSBOT_DROP_LOG": f"{out}.dropped"},
+                    feed=out, log_level="WARNING"),
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for out in outs]
             # Only the new bytes of each feed are read: re-reading whole files 50 times a second would
             # take CPU from the workers being measured.
@@ -516,21 +472,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2,
                         help="end-to-end crawls per site (the sites take turns; the fastest round is reported)")
     parser.add_argument("--warc-pages", type=int, default=10_000, help="distinct article pages in the archive pass")
-    parser.add_argument("--output", type=Path, default=ROOT / "output")
+    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"),
+                        help="the fixture tree the accuracy and the site copies are made of (default: ./fixtures)")
+    parser.add_argument("--output", type=Path, default=Path("output"))
     args = parser.parse_args(argv)
-    cases = [c for c in find_cases(ROOT / "fixtures") if c.kind == "article"]
+    if not args.fixtures.is_dir():
+        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    cases = [c for c in find_cases(args.fixtures) if c.kind == "article"]
     if args.smoke:
         cases = [c for c in cases if c.site in ("sindonews", "generic")]
     samples = [Sample(c, c.responses[c.url].path.read_text(encoding="utf-8"),
                       json.loads((c.directory / "expected.json").read_text(encoding="utf-8"))) for c in cases]
-    sites = ["sindonews"] if args.smoke else list(BENCH_URLS)
+    sites = ["sindonews"] if args.smoke else list(SITES)
     pages = 120 if args.smoke else args.pages
     # Speed first, in a process that has not yet loaded the competing extractors and their garbage.
     report = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine(), "smoke": args.smoke,
               "speed": speed(samples, repeats=1 if args.smoke else 5)}
-    report["end_to_end"] = end_to_end_rounds(sites, pages, 1 if args.smoke else max(1, args.rounds))
-    report["distributed"] = distributed_throughput(60 if args.smoke else 1000)
-    report["warc"] = bench_warc.archive_bench(200 if args.smoke else args.warc_pages, rounds=1 if args.smoke else 2)
+    report["end_to_end"] = end_to_end_rounds(sites, pages, 1 if args.smoke else max(1, args.rounds), args.fixtures)
+    report["distributed"] = distributed_throughput(60 if args.smoke else 1000, args.fixtures)
+    report["warc"] = bench_warc.archive_bench(200 if args.smoke else args.warc_pages, rounds=1 if args.smoke else 2,
+                                              fixtures=args.fixtures)
     report["accuracy"] = accuracy(samples)
     from tools.bench_real import real_pages_report
 

@@ -30,7 +30,7 @@ from newsbot.core.language import warm_up
 from newsbot.core.urls import strip_tracking
 from newsbot.fixtures.tool import crawl
 from newsbot.sites import get_rules
-from tools.bench import ROOT, _visible_text, body_scores
+from tools.bench import _visible_text, body_scores
 
 HOW_TO_GET = ("git clone https://github.com/scrapinghub/article-extraction-benchmark && "
               "export NEWSBOT_SHB_DIR=$PWD/article-extraction-benchmark")
@@ -46,7 +46,8 @@ class RealPage:
 
 
 def benchmark_dir() -> Path:
-    return Path(os.environ.get("NEWSBOT_SHB_DIR") or ROOT.parent / "shared" / "benchmarks" / "scrapinghub")
+    # Beside the checkout `make bench` runs in, unless NEWSBOT_SHB_DIR says where.
+    return Path(os.environ.get("NEWSBOT_SHB_DIR") or Path.cwd().parent / "shared" / "benchmarks" / "scrapinghub")
 
 
 def load_pages(folder: Path | None = None, limit: int | None = None) -> list[RealPage]:

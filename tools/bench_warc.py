@@ -1,6 +1,6 @@
 """``make bench``, the archive part: ``scrapy warc`` over a WARC file of N distinct article pages.
 
-The pages are the bench's site copies (:func:`tools.bench.build_site_copy`: the fixture articles, each at
+The pages are the bench's site copies (:func:`tools.site_copies.build_site_copy`: the fixture articles, each at
 its own URL with a paragraph of its own), the four sites taking turns as publishers do in a CC-NEWS file.
 Measured in one run, so that the machine's drift (up to 2x over minutes) hits every figure alike:
 
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from newsbot.archive.writer import WarcFileWriter
+from newsbot.fixtures.tool import crawl_env
+from tools.site_copies import SITES, build_site_copy
 
 # Common Crawl's news files, for the files-per-hour estimate (see the README): about 1 GB of gzip each,
 # holding roughly 35,000 responses (30-40k). Reading one costs its gzip bytes at the measured rate; each
@@ -38,15 +40,13 @@ TARGET_RATIO = 0.4
 TARGET_SPEEDUP = 1.7
 
 
-def build_archive(pages: int, workdir: Path) -> tuple[Path, list[tuple[str, bytes]]]:
+def build_archive(pages: int, workdir: Path, fixtures: Path) -> tuple[Path, list[tuple[str, bytes]]]:
     """A WARC file of ``pages`` distinct article pages, the sites interleaved; and its (url, body) pairs."""
-    from tools.bench import BENCH_URLS, build_site_copy
-
     per_site: list[list[tuple[str, bytes]]] = []
-    sites = list(BENCH_URLS)
+    sites = list(SITES)
     for number, site in enumerate(sites):
         count = pages // len(sites) + (1 if number < pages % len(sites) else 0)
-        tree = build_site_copy(site, count, workdir / "copies")
+        tree = build_site_copy(site, count, workdir / "copies", fixtures)
         case_dir = tree / "bench"
         case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
         per_site.append([(url, (case_dir / spec["file"]).read_bytes()) for url, spec in case["responses"].items()
@@ -90,13 +90,12 @@ def reading_seconds(warc: Path) -> tuple[float, int]:
 def run_pass(warc: Path, workdir: Path, processes: int) -> dict[str, Any]:
     """``scrapy warc`` as a user runs it, in its own process; its own timing (start-up excluded)."""
     out, stats = workdir / f"pass-{processes}.jsonl", workdir / f"pass-{processes}.json"
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
     cmd = [sys.executable, "-m", "scrapy", "warc", str(warc), "-O", str(out), "--stats", str(stats),
            "--processes", str(processes), "-s", f"NEWSBOT_DROP_LOG={workdir / 'dropped.jsonl'}",
            "-L", "WARNING"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU of the whole process tree (workers included): what the work costs whatever else the machine runs.
@@ -109,12 +108,13 @@ def run_pass(warc: Path, workdir: Path, processes: int) -> dict[str, Any]:
             "rss_mb_at": summary.get("rss_mb_at", {}), "log_tail": proc.stderr[-1500:] if proc.returncode else ""}
 
 
-def archive_bench(pages: int = 10_000, rounds: int = 2, sample_every: int = 10) -> dict[str, Any]:
+def archive_bench(pages: int = 10_000, rounds: int = 2, sample_every: int = 10,
+                  fixtures: Path = Path("fixtures")) -> dict[str, Any]:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        warc, archived = build_archive(pages, work)
+        warc, archived = build_archive(pages, work, fixtures)
         built = time.perf_counter() - started
         sample = archived[::sample_every]
         trafilatura_before = trafilatura_seconds_per_page(sample)
@@ -204,9 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_warc", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="default: ./fixtures")
     parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
-    result = archive_bench(args.pages, args.rounds)
+    if not args.fixtures.is_dir():
+        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    result = archive_bench(args.pages, args.rounds, fixtures=args.fixtures)
     print_archive_bench(result)
     if args.output:
         args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

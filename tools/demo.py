@@ -9,18 +9,19 @@ Everything of a site goes to ``output/<site>/``, where its crawls write too: the
 rewritten on every run, without a seen-store, so that the demo shows the whole crawl each time and never
 changes what a real crawl (``<date>.jsonl``, ``seen.sqlite``) has written or will fetch.
 
-    python -m tools.demo [OUTPUT]      (default: the project's output/)
+    python -m tools.demo [--fixtures DIR] [OUTPUT]      (defaults: ./fixtures and ./output, as `make demo` runs it)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from newsbot.crawl.replay import find_cases
+from newsbot.fixtures.case import find_cases
+from newsbot.fixtures.tool import crawl_command, crawl_env
 from newsbot.sites import RULES, get_rules
 
 
@@ -39,11 +40,10 @@ def run(fixtures: Path, output: Path) -> int:
         cases = find_cases(folder)
         discover = get_rules(site).discovers and any(case.kind == "listing" for case in cases)
         # No seen-store: the demo shows the whole crawl every time it is run.
-        cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={folder}", "-a", f"discover={discover}",
-               "-O", f"{out}:jsonlines", "-s", "NEWSBOT_SEEN_STORE=", "-s", f"NEWSBOT_DROP_LOG={dropped_file}",
-               "--logfile", str(log), "-L", "INFO"]
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
-        code = subprocess.run(cmd, env=env, check=False).returncode
+        cmd = crawl_command(site, {"replay": folder, "discover": discover}, feed=out,
+                            settings={"NEWSBOT_SEEN_STORE": "", "NEWSBOT_DROP_LOG": dropped_file},
+                            extra=["--logfile", str(log)])
+        code = subprocess.run(cmd, env=crawl_env(), check=False).returncode
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
         articles = sum(case.kind == "article" for case in cases)
         dropped = len(dropped_file.read_text(encoding="utf-8").splitlines()) if dropped_file.exists() else 0
@@ -65,6 +65,15 @@ def run(fixtures: Path, output: Path) -> int:
     return 1 if failed else 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="default: ./fixtures")
+    parser.add_argument("output", type=Path, nargs="?", default=Path("output"), help="default: ./output")
+    args = parser.parse_args(argv)
+    if not args.fixtures.is_dir():
+        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    return run(args.fixtures, args.output)
+
+
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    sys.exit(run(root / "fixtures", Path(sys.argv[1]) if len(sys.argv) > 1 else root / "output"))
+    sys.exit(main())

@@ -26,6 +26,7 @@ from newsbot.archive.index import ArchiveIndex, open_index
 from newsbot.archive.reader import ArchiveError
 from newsbot.archive.writer import WarcFileWriter
 from newsbot.core.reasons import Reason
+from newsbot.crawl import setting_path
 from newsbot.crawl.drops import Refused
 from newsbot.crawl.replay import FETCHED
 
@@ -105,10 +106,7 @@ class WarcRecorderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
-        path = crawler.settings.get("WARC_RECORD")
-        if not path:
-            raise NotConfigured
-        return cls(crawler, Path(path))
+        return cls(crawler, setting_path(crawler, "WARC_RECORD"))
 
     def spider_opened(self) -> None:
         self.writer = WarcFileWriter(self.path)

@@ -15,7 +15,7 @@ from fastwarc.stream_io import GzipWriter
 from fastwarc.warc import WarcRecord, WarcRecordType
 
 from newsbot import __version__
-from newsbot.crawl.replay import Case
+from newsbot.fixtures.case import Case
 
 Headers = Sequence[tuple[str | bytes, str | bytes]]
 

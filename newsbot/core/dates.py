@@ -108,7 +108,3 @@ def _moment(match: re.Match[str], default_tz: timezone) -> datetime | None:
                         int(match["second"] or 0), tzinfo=tz)
     except ValueError:
         return None
-
-
-def parse_any(raw: str | None, default_tz: timezone = WIB) -> str | None:
-    return parse_iso(raw, default_tz) or parse_human(raw, default_tz)

@@ -32,11 +32,11 @@ def _clean_name(part: str) -> str | None:
     return name
 
 
-def parse_people(raw_texts: Iterable[str], *, keep_agencies: bool = False) -> list[Person]:
+def parse_people(raw_texts: Iterable[str]) -> list[Person]:
     """Every person named by ``raw_texts`` (each one byline element's text), in order, without duplicates.
 
     Each person's ``nameRaw`` is the byline text it came from. Agency-only bylines ("Reuters") are
-    dropped unless ``keep_agencies``: they name no person.
+    dropped: they name no person.
     """
     people: list[Person] = []
     seen: set[str] = set()
@@ -45,8 +45,6 @@ def parse_people(raw_texts: Iterable[str], *, keep_agencies: bool = False) -> li
         body = _LABEL.sub("", raw)
         for part in _SEPARATORS.split(body):
             name = _clean_name(part)
-            if name is None and keep_agencies:
-                name = part.strip() or None
             if name and name.casefold() not in seen:
                 seen.add(name.casefold())
                 people.append(Person(name=name, nameRaw=raw))

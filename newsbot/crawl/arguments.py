@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot.archive import expand_paths
-from newsbot.crawl.replay import Case, CaseError, find_cases
+from newsbot.fixtures.case import Case, CaseError, find_cases
 from newsbot.sites import RULES
 from newsbot.sites.base import SiteRules
 from newsbot.sites.listings import DateWindow

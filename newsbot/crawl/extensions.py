@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import time
@@ -18,6 +17,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.log import LogCounterHandler, get_scrapy_root_handler
 
 from newsbot.core.language import warm_up
+from newsbot.crawl import setting_path
 
 logger = logging.getLogger(__name__)
 
@@ -187,10 +187,7 @@ class JobdirGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobdirGuard:
-        jobdir = crawler.settings.get("JOBDIR")
-        if not jobdir:
-            raise NotConfigured
-        guard = cls(Path(jobdir))
+        guard = cls(setting_path(crawler, "JOBDIR"))
         guard.recover()
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
@@ -212,44 +209,6 @@ class JobdirGuard:
     def spider_closed(self) -> None:
         # The scheduler has saved its queue state by now (it closes before spider_closed is sent).
         (self.jobdir / self.MARKER).unlink(missing_ok=True)
-
-
-class MemoryProbe:
-    """For benchmarks: resident memory every 100 responses and the crawl's duration, written as JSON to the
-    file ``NEWSBOT_MEMORY_PROBE`` names when the spider closes (off when it is empty)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.pages = 0
-        self.rss: dict[str, float] = {}
-        self.peak = 0.0
-        self.started = 0.0
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> MemoryProbe:
-        path = crawler.settings.get("NEWSBOT_MEMORY_PROBE")
-        if not path:
-            raise NotConfigured
-        probe = cls(Path(path))
-        crawler.signals.connect(probe.opened, signal=signals.spider_opened)
-        crawler.signals.connect(probe.response, signal=signals.response_received)
-        crawler.signals.connect(probe.closed, signal=signals.spider_closed)
-        return probe
-
-    def opened(self) -> None:
-        self.started = time.perf_counter()
-
-    def response(self) -> None:
-        self.pages += 1
-        if self.pages % 100 == 0:
-            rss = rss_mb()
-            self.peak = max(self.peak, rss)
-            self.rss[str(self.pages)] = rss
-
-    def closed(self) -> None:
-        self.peak = max(self.peak, rss_mb())
-        self.path.write_text(json.dumps({"pages": self.pages, "seconds": time.perf_counter() - self.started,
-                                         "peak_rss_mb": self.peak, "rss_mb_at": self.rss}), encoding="utf-8")
 
 
 def rss_mb() -> float:

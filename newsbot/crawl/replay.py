@@ -1,19 +1,11 @@
-"""Fixture cases: loading them, replaying them instead of the network, and recording new ones.
-
-A case is a directory holding ``case.json`` (the start URL and a map of URL -> stored response), the
-response files it names, and ``expected.json``. An article case (the default ``kind``) expects one record;
-a listing case (``"kind": "listing"``) holds a site's sitemaps, feeds and index pages, and its
-``expected.json`` names the articles discovery must find in them. The format is a contract other tools
-rely on; see the README.
-"""
+"""Fixture cases in place of the network: the downloader middleware that answers requests from them, and the
+one that records a live crawl as a new case. The case format itself is :mod:`newsbot.fixtures.case`."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -22,79 +14,21 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, NotConfigured
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
 
 from newsbot.core.reasons import Reason
+from newsbot.crawl import setting_path
 from newsbot.crawl.drops import Refused
+from newsbot.fixtures.case import CASE_FILE, find_cases, response_map
 
 logger = logging.getLogger(__name__)
 
-CASE_FILE = "case.json"
 # Request meta key: when a stored response (a fixture, an archive record) was fetched, as a datetime; the
 # spider dates the page by it (dateDownloaded, and the version of the site's rules), not by now.
 FETCHED = "newsbot_fetched"
-EXPECTED_FILE = "expected.json"
-CASE_KINDS = ("article", "listing")
-
-
-class CaseError(ValueError):
-    """A fixture case that breaks the format: what is wrong, and in which file."""
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    path: Path
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Case:
-    directory: Path
-    url: str
-    responses: dict[str, StoredResponse]
-    kind: str = "article"
-
-    @property
-    def site(self) -> str:
-        """By convention ``fixtures/<site>/<case>/``: the parent folder names the site."""
-        return self.directory.parent.name
-
-    @classmethod
-    def load(cls, directory: Path) -> Case:
-        path = directory / CASE_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CaseError(f"{path}: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
-            raise CaseError(f"{path}: needs a string 'url'")
-        kind = data.get("kind", "article")
-        if kind not in CASE_KINDS:
-            raise CaseError(f"{path}: kind must be one of {', '.join(CASE_KINDS)}, not {kind!r}")
-        raw_responses = data.get("responses")
-        if not isinstance(raw_responses, dict) or not raw_responses:
-            raise CaseError(f"{path}: needs a non-empty 'responses' object")
-        root = directory.resolve()
-        responses = {}
-        for url, spec in raw_responses.items():
-            if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
-                raise CaseError(f"{path}: response for {url} needs a 'file'")
-            file = (directory / spec["file"]).resolve()
-            # A case may only serve its own files: no ../ escapes out of the fixture tree.
-            if not file.is_relative_to(root):
-                raise CaseError(f"{path}: {spec['file']!r} is outside the case directory")
-            if not file.is_file():
-                raise CaseError(f"{path}: response file {spec['file']!r} does not exist")
-            headers = spec.get("headers") or {}
-            if not isinstance(headers, dict):
-                raise CaseError(f"{path}: headers of {url} must be an object")
-            headers = {str(k): str(v) for k, v in headers.items()}
-            responses[url] = StoredResponse(file, int(spec.get("status", 200)), headers)
-        return cls(directory=directory, url=data["url"], responses=responses, kind=kind)
 
 
 def http_date(raw: str | bytes | None) -> datetime | None:
@@ -106,28 +40,6 @@ def http_date(raw: str | bytes | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def find_cases(root: Path) -> list[Case]:
-    """Every case at or under ``root`` (one case, a site folder or any tree), in path order."""
-    root = Path(root)
-    if not root.exists():
-        raise CaseError(f"{root}: no such fixture directory")
-    if (root / CASE_FILE).is_file():
-        return [Case.load(root)]
-    return [Case.load(p.parent) for p in sorted(root.rglob(CASE_FILE))]
-
-
-def response_map(cases: list[Case]) -> dict[str, StoredResponse]:
-    """URL -> stored response over all ``cases``; one URL answered differently by two cases is an error."""
-    merged: dict[str, StoredResponse] = {}
-    for case in cases:
-        for url, stored in case.responses.items():
-            known = merged.get(url)
-            if known is not None and known != stored and known.path.read_bytes() != stored.path.read_bytes():
-                raise CaseError(f"{url} is answered differently by {known.path} and {stored.path}")
-            merged.setdefault(url, stored)
-    return merged
 
 
 class FixtureReplayMiddleware:
@@ -146,10 +58,7 @@ class FixtureReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureReplayMiddleware:
-        root = crawler.settings.get("REPLAY_DIR")
-        if not root:
-            raise NotConfigured
-        return cls(crawler, Path(root))
+        return cls(crawler, setting_path(crawler, "REPLAY_DIR"))
 
     async def process_request(self, request: Request) -> Response:
         if self.latency:
@@ -197,10 +106,7 @@ class FixtureRecorderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FixtureRecorderMiddleware:
-        directory = crawler.settings.get("RECORD_DIR")
-        if not directory:
-            raise NotConfigured
-        return cls(crawler, Path(directory))
+        return cls(crawler, setting_path(crawler, "RECORD_DIR"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         if urlsplit(request.url).path == "/robots.txt":
@@ -221,7 +127,3 @@ class FixtureRecorderMiddleware:
         case = {"url": self.start_url, "responses": self.responses}
         (self.directory / CASE_FILE).write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         logger.info("record: wrote %s with %d responses", self.directory / CASE_FILE, len(self.responses))
-
-
-def iter_case_dirs(root: Path) -> Iterator[Path]:
-    yield from (case.directory for case in find_cases(root))

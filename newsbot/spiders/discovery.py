@@ -16,8 +16,8 @@ from newsbot.archive.index import start_urls as archive_start_urls
 from newsbot.core.page import ParsedPage
 from newsbot.core.urls import strip_tracking
 from newsbot.crawl.arguments import RunArguments
-from newsbot.crawl.replay import find_cases
 from newsbot.crawl.seen import ArticleKeys
+from newsbot.fixtures.case import find_cases
 from newsbot.sites.base import SiteRules
 from newsbot.sites.listings import DateWindow, Entry, Sitemap
 from newsbot.spiders.limits import RunLimits

@@ -18,17 +18,14 @@ here is used.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import socket
-import subprocess
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -356,34 +353,3 @@ def reset(server: redis.Redis, site: str) -> int:
     """Delete everything newsbot keeps in Redis for ``site``: queue, filters, seen-store, seeds, items."""
     keys = list(server.scan_iter(match=key(site, "*")))
     return int(server.delete(*keys)) if keys else 0
-
-
-@contextlib.contextmanager
-def local_redis(directory: Path, start_timeout: float = 20.0) -> Iterator[str]:
-    """A throwaway ``redis-server`` on 127.0.0.1 and a free port, for tests and benchmarks; yields its URL
-    and stops it by PID on exit. Nothing is saved to disk."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", str(directory)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client, deadline = connect(url), time.monotonic() + start_timeout
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {port}") from None
-                time.sleep(0.1)
-        client.close()
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
