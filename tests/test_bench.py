@@ -44,6 +44,10 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
     assert report["speed"]["newsbot_ms"] > 0 and report["speed"]["trafilatura_ms"] > 0
     [run] = report["end_to_end"]
     assert run["records"] == 120 and run["pages"] >= 120
+    feeds = report["feeds"]
+    assert feeds["records"] == 120 and not feeds["failed"]
+    assert set(feeds["crawl_seconds"]) == {"none", "jsonl", "parquet"} and feeds["ratio_to_jsonl"]["parquet"] > 0
+    assert feeds["exporter_ms_per_record"]["parquet"] > 0 and "Feed formats" in proc.stdout
     assert "Body accuracy" in proc.stdout
 
 

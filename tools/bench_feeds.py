@@ -1,0 +1,164 @@
+"""What each feed format costs per record, next to the extraction it follows (part of ``make bench``).
+
+Two measurements, same records:
+
+- **Crawl**: the same offline replay crawl (a site copy of N distinct articles) with no feed, with the JSON
+  Lines feed and with the Parquet feed, the variants taking turns for ``rounds`` rounds; the fastest wall
+  time of each (noise on a shared machine only slows a run down). A format's cost is its crawl's time minus
+  the crawl without a feed, per record; the ratio Parquet / JSON Lines is what a user sees (target: under 1.10).
+- **Exporter alone**: the first crawl's records written through each exporter in this process, per record,
+  where the crawl's noise cannot hide a few microseconds.
+
+Another sink (the PostgreSQL pipeline, say) is one more crawl variant: ``crawl_variant(tree, site, name,
+settings=["NEWSBOT_POSTGRES_DSN=..."])`` runs the same crawl with those ``-s`` settings, and
+``feed_costs(..., extra={"postgresql": [...]})`` puts it in the table.
+
+    python -m tools.bench_feeds [--pages 2000] [--rounds 3] [--site sindonews]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from scrapy.exporters import JsonLinesItemExporter
+
+from newsbot.crawl.parquet import ArticleParquetExporter
+
+# A format may add at most this share to a replay crawl's time.
+COST_TARGET = 0.10
+
+
+def crawl_variant(tree: Path, site: str, name: str, *, feed: Iterable[str] = (), settings: Iterable[str] = (),
+                  workdir: Path) -> dict[str, Any]:
+    """One replay crawl of ``tree`` with the feed options ``feed`` (``-O`` ...) and the ``-s`` ``settings``:
+    its wall time and the records it wrote."""
+    run_dir = workdir / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for old in run_dir.iterdir():
+        old.unlink()
+    cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
+           "-s", "NEWSBOT_SEEN_STORE=", "-s", "NEWSBOT_DROP_LOG=", "-s", "NEWSBOT_HEALTH_REPORT=",
+           "-s", f"NEWSBOT_MEMORY_PROBE={run_dir / 'probe.json'}", "-L", "WARNING", *feed]
+    for setting in settings:
+        cmd += ["-s", setting]
+    if not any(arg in ("-o", "-O") for arg in feed) and not any(s.startswith("FEEDS=") for s in settings):
+        cmd += ["-s", "NEWSBOT_FEED="]  # no feed at all: the baseline
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=run_dir, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    probe = run_dir / "probe.json"
+    pages = json.loads(probe.read_text(encoding="utf-8")).get("pages", 0) if probe.exists() else 0
+    return {"name": name, "exit": proc.returncode, "seconds": wall, "pages": pages,
+            "log_tail": proc.stderr[-1500:] if proc.returncode else ""}
+
+
+def exporter_seconds_per_record(records: list[dict[str, Any]], make: Callable[[io.BufferedIOBase], Any],
+                                repeats: int = 3) -> float:
+    """Seconds per record of writing ``records`` through the exporter ``make(file)`` (fastest of ``repeats``),
+    into a real file, as the feed storage opens it (unbuffered)."""
+    best = float("inf")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(repeats):
+            path = Path(tmp) / f"feed-{n}"
+            with path.open("wb", buffering=0) as file:
+                exporter = make(file)
+                start = time.perf_counter()
+                exporter.start_exporting()
+                for record in records:
+                    exporter.export_item(record)
+                exporter.finish_exporting()
+                best = min(best, time.perf_counter() - start)
+    return best / max(len(records), 1)
+
+
+def feed_costs(tree: Path, site: str, records_expected: int, rounds: int = 3,
+               extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Crawl-level and exporter-level cost of each format on the site copy ``tree`` (see the module doc).
+    ``extra`` adds variants: a name and the ``-s`` settings that switch the sink on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        variants: dict[str, dict[str, list[str]]] = {
+            "none": {},
+            "jsonl": {"feed": ["-O", f"{work / 'jsonl' / 'out.jsonl'}:jsonlines"]},
+            "parquet": {"feed": ["-O", str(work / "parquet" / "out.parquet")]},
+            **{name: {"settings": settings} for name, settings in (extra or {}).items()},
+        }
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+        for _ in range(rounds):
+            for name, options in variants.items():
+                runs[name].append(crawl_variant(tree, site, name, workdir=work, **options))
+        jsonl_feed = work / "jsonl" / "out.jsonl"
+        records = [json.loads(line) for line in jsonl_feed.open(encoding="utf-8")] if jsonl_feed.exists() else []
+    failed = [run for name_runs in runs.values() for run in name_runs if run["exit"]]
+    best = {name: min(run["seconds"] for run in name_runs) for name, name_runs in runs.items()}
+    written = len(records)
+    per_record = {name: (best[name] - best["none"]) / written if written else None
+                  for name in variants if name != "none"}
+    crawl_ms = 1000 * best["none"] / written if written else None
+    exporters = {
+        "jsonl": exporter_seconds_per_record(records, lambda f: JsonLinesItemExporter(f, ensure_ascii=False)),
+        "parquet": exporter_seconds_per_record(records, ArticleParquetExporter),
+    } if records else {}
+    return {
+        "site": site, "records": written, "records_expected": records_expected, "rounds": rounds,
+        "crawl_seconds": best,
+        "crawl_seconds_runs": {n: [round(r["seconds"], 2) for r in rs] for n, rs in runs.items()},
+        "crawl_ms_per_record_without_feed": crawl_ms,
+        "feed_ms_per_record_in_crawl": {n: (1000 * v if v is not None else None) for n, v in per_record.items()},
+        "exporter_ms_per_record": {n: 1000 * v for n, v in exporters.items()},
+        "ratio_to_jsonl": {n: best[n] / best["jsonl"] for n in variants if n not in ("none", "jsonl")},
+        "added_to_crawl": {n: best[n] / best["none"] - 1 for n in variants if n != "none"},
+        "target": COST_TARGET,
+        "failed": [f"{run['name']}: exit {run['exit']}: {run['log_tail']}" for run in failed]
+                  or ([] if written == records_expected else [f"{written} of {records_expected} records"]),
+    }
+
+
+def print_feed_costs(result: dict[str, Any]) -> None:
+    print(f"\nFeed formats ({result['records']} {result['site']} records, replay crawl, fastest of "
+          f"{result['rounds']} rounds; crawl without a feed: {result['crawl_ms_per_record_without_feed']:.2f} "
+          "ms/record, extraction included)")
+    for name, seconds in result["crawl_seconds"].items():
+        runs = ", ".join(f"{s:.1f}" for s in result["crawl_seconds_runs"][name])
+        line = f"  {name:<10} {seconds:6.1f} s [{runs}]"
+        if name != "none":
+            cost = result["feed_ms_per_record_in_crawl"][name]
+            line += f"  +{100 * result['added_to_crawl'][name]:.1f}% vs no feed, {cost:+.3f} ms/record"
+        if name in result["exporter_ms_per_record"]:
+            line += f"; exporter alone {result['exporter_ms_per_record'][name]:.3f} ms/record"
+        if name in result["ratio_to_jsonl"]:
+            ratio = result["ratio_to_jsonl"][name]
+            line += f"; {ratio:.3f}x the JSON Lines crawl (target < {1 + result['target']:.2f})"
+        print(line)
+    for failure in result["failed"]:
+        print(f"  FAILED {failure}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tools.bench import build_site_copy
+
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_feeds", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--site", default="sindonews")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = build_site_copy(args.site, args.pages, Path(tmp))
+        result = feed_costs(tree, args.site, args.pages, rounds=args.rounds)
+    print_feed_costs(result)
+    return 1 if result["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
