@@ -17,7 +17,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from newsbot.crawl.parquet import journal_path
+from newsbot.crawl.parquet import journal_path, previous_path
 from newsbot.schema import build_schema
 from newsbot.schema.arrow import (
     ARROW_SCHEMA_PATH,
@@ -172,15 +172,38 @@ def test_row_groups_are_written_as_records_arrive(tmp_path):
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [2, 2, 2]
 
 
-def test_appending_to_a_finished_parquet_file_is_a_usage_error(tmp_path, feeds):
-    root, _ = feeds
-    out = tmp_path / "x.parquet"
+def test_appending_rewrites_the_finished_file_with_its_earlier_records_first(tmp_path, feeds):
+    root, records = feeds
+    out = tmp_path / "daily.parquet"
     out.write_bytes((root / "tribun" / "demo.parquet").read_bytes())
-    result = scrapy("crawl", "tribun", "-a", f"replay={FIXTURES / 'tribun'}", "-o", str(out))
-    assert result.returncode == 2, result.stderr[-2000:]
-    [line] = result.stderr.splitlines()
-    assert "a Parquet file cannot be appended to" in line and "-O" in line
-    assert out.read_bytes() == (root / "tribun" / "demo.parquet").read_bytes()
+    jsonl = tmp_path / "sindonews.jsonl"
+    result = scrapy("crawl", "sindonews", "-a", f"replay={FIXTURES / 'sindonews'}", "-o", str(out),
+                    "-o", f"{jsonl}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={tmp_path / 'seen.sqlite'}",
+                    "-s", "NEWSBOT_DROP_LOG=", "-s", "NEWSBOT_HEALTH_REPORT=")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "appending; its 6 earlier records are written first" in result.stderr
+    again = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    table = pq.read_table(out)
+    assert table.schema.equals(load_arrow_schema(), check_metadata=True)
+    assert [to_record(row) for row in table.to_pylist()] == records["tribun"] + again
+    assert not journal_path(out).exists() and not previous_path(out).exists()
+
+
+@pytest.mark.parametrize("content", [b"not parquet\n", "other"], ids=["not-parquet", "other-columns"])
+def test_appending_to_a_file_that_is_not_our_parquet_keeps_it_and_writes_the_records(tmp_path, content):
+    out = tmp_path / "x.parquet"
+    if content == "other":
+        pq.write_table(pa.table({"a": [1, 2]}), out)
+    else:
+        out.write_bytes(content)
+    before = out.read_bytes()
+    result = scrapy("crawl", "tribun", "-a", f"replay={FIXTURES / 'tribun'}", "-o", str(out),
+                    "-s", f"NEWSBOT_SEEN_STORE={tmp_path / 'seen.sqlite'}", "-s", "NEWSBOT_DROP_LOG=",
+                    "-s", "NEWSBOT_HEALTH_REPORT=")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"it is kept as {out}.unreadable and a new file is written" in result.stderr
+    assert (tmp_path / "x.parquet.unreadable").read_bytes() == before
+    assert pq.read_table(out).num_rows == 6
 
 
 def test_a_killed_crawl_leaves_a_journal_and_the_next_run_loses_nothing(tmp_path):

@@ -21,7 +21,6 @@ from scrapy.spiderloader import get_spider_loader
 
 from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
 from newsbot.crawl.drops import FETCH_REASONS
-from newsbot.crawl.parquet import check_feeds
 from newsbot.spiders.base import ArgumentError, ArticleSpider, CannotStart
 
 logger = logging.getLogger(__name__)
@@ -51,7 +50,6 @@ class Command(OneLineErrors, ScrapyCrawlCommand):
             print(self.spidercls.arguments_help())
             raise SystemExit(0)
         check_settings(self.settings, opts.set)
-        check_feeds(self.settings)
         # The arguments are read exactly as the crawl will read them, but now, before any log or reactor.
         self.spidercls(**opts.spargs)
 
