@@ -5,8 +5,11 @@ records arrive, and a killed crawl that loses no record."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from newsbot.schema.arrow import (
 )
 from tools.bench import build_site_copy
 
-from .conftest import ALL_CASES, FIXTURES, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
+from .conftest import ALL_CASES, FIXTURES, ROOT, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
 
 SITES = ("sindonews", "tribun")
 
@@ -243,3 +246,39 @@ def test_a_killed_crawl_leaves_a_journal_and_the_next_run_loses_nothing(tmp_path
         f"missing {set(articles) - set(urls)}, twice {[u for u in set(urls) if urls.count(u) > 1]}")
     assert not journal.exists()
 
+
+
+# The README's snippets --------------------------------------------------------------------------------------
+def readme_snippets() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Using the records\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readme_has_pandas_duckdb_and_pyarrow_snippets():
+    snippets = readme_snippets()
+    assert [next(m for m in ("pandas", "duckdb", "pyarrow") if f"import {m}" in s) for s in snippets] == [
+        "pandas", "duckdb", "pyarrow"]
+
+
+@pytest.mark.parametrize("index", range(3), ids=["pandas", "duckdb", "pyarrow"])
+def test_readme_snippets_run_on_demo_style_output(feeds, tmp_path, index):
+    root, records = feeds
+    for site in SITES:  # the demo's layout: output/<site>/demo.jsonl next to demo.parquet
+        (tmp_path / "output" / site).mkdir(parents=True)
+        (tmp_path / "output" / site / "demo.parquet").write_bytes((root / site / "demo.parquet").read_bytes())
+        (tmp_path / "output" / site / "demo.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[site]), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", readme_snippets()[index]], cwd=tmp_path, capture_output=True,
+                            text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    dated = sum(1 for rs in records.values() for r in rs if r["datePublished"])
+    if index == 0:
+        assert result.stdout.startswith("datetime64[us, UTC]\n")
+        counts = re.findall(r"^\S*\s+\d{4}-\d{2}-\d{2}\s+(\d+)$", result.stdout, re.M)
+        assert sum(map(int, counts)) == dated  # articles per site and day add up to the dated records
+        assert re.search(r"^\s+2025-06-28\s+1$", result.stdout, re.M)  # the WITA page at 09:15 +08:00
+    elif index == 1:
+        assert "tribun" in result.stdout and "0 rows" in result.stdout  # no body shared by two sites
+    else:
+        assert "url_count" in result.stdout and "site_count_distinct" in result.stdout
