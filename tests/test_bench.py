@@ -46,7 +46,7 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
     assert run["records"] == 120 and run["pages"] >= 120
     feeds = report["feeds"]
     assert feeds["records"] == 120 and not feeds["failed"]
-    assert set(feeds["crawl_seconds"]) == {"none", "jsonl", "parquet"} and feeds["ratio_to_jsonl"]["parquet"] > 0
+    assert set(feeds["cpu_seconds"]) == {"none", "jsonl", "parquet"} and feeds["ratio_to_jsonl_cpu"]["parquet"] > 0
     assert feeds["exporter_ms_per_record"]["parquet"] > 0 and "Feed formats" in proc.stdout
     assert "Body accuracy" in proc.stdout
 
