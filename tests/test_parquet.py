@@ -282,3 +282,14 @@ def test_readme_snippets_run_on_demo_style_output(feeds, tmp_path, index):
         assert "tribun" in result.stdout and "0 rows" in result.stdout  # no body shared by two sites
     else:
         assert "url_count" in result.stdout and "site_count_distinct" in result.stdout
+
+
+def test_scrapy_warc_refuses_a_parquet_name_and_the_spider_reads_the_archive_into_parquet(fixture_warc, tmp_path):
+    out = tmp_path / "news.parquet"
+    result = scrapy("warc", str(fixture_warc), "-O", str(out))
+    assert result.returncode == 2 and not out.exists()
+    [line] = result.stderr.splitlines()
+    assert "scrapy warc writes JSON Lines (-O out.jsonl); crawl with -a warc=... to get PARQUET" in line
+    code, records, log = crawl("tribun", {"warc": str(fixture_warc)}, extra=["-O", str(out)])
+    assert code == 0 and records, log[-3000:]
+    assert [to_record(row) for row in pq.read_table(out).to_pylist()] == records
