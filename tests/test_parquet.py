@@ -20,7 +20,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from newsbot.crawl.parquet import journal_path, previous_path
+from newsbot.crawl.parquet import ArticleParquetExporter, journal_path, previous_path
 from newsbot.schema import build_schema
 from newsbot.schema.arrow import (
     ARROW_SCHEMA_PATH,
@@ -293,3 +293,59 @@ def test_scrapy_warc_refuses_a_parquet_name_and_the_spider_reads_the_archive_int
     code, records, log = crawl("tribun", {"warc": str(fixture_warc)}, extra=["-O", str(out)])
     assert code == 0 and records, log[-3000:]
     assert [to_record(row) for row in pq.read_table(out).to_pylist()] == records
+
+
+def test_a_crawl_that_writes_nothing_leaves_a_file_with_the_schema_and_no_rows(tmp_path):
+    out = tmp_path / "empty.parquet"
+    code, records, log = crawl("tribun", {"replay": str(FIXTURES / "tribun"), "since": "2030-01-01"},
+                               extra=["-O", str(out)])
+    assert code == 0 and records == [], log[-3000:]
+    table = pq.read_table(out)
+    assert table.num_rows == 0 and table.schema.equals(load_arrow_schema(), check_metadata=True)
+
+
+def _fixture_records(count: int) -> list[dict]:
+    cases = [c for c in ALL_CASES if (c.directory / "expected.json").exists()][:count]
+    records = [json.loads((c.directory / "expected.json").read_text(encoding="utf-8")) for c in cases]
+    for record in records:
+        record["metadata"] = {"dateDownloaded": "2026-11-21T10:00:00+00:00", **record["metadata"]}
+    return records
+
+
+_STOPPED_APPEND = """
+import json, os, sys
+from newsbot.crawl.parquet import ArticleParquetExporter
+path, records = sys.argv[1], json.loads(sys.argv[2])
+file = open(path, "ab", buffering=0)
+exporter = ArticleParquetExporter(file, row_group_size=1)
+exporter.start_exporting()
+for record in records:
+    exporter.export_item(record)
+os._exit(9)  # killed: no footer, nothing cleaned up
+"""
+
+
+def test_an_append_killed_mid_way_is_finished_by_the_next_run_with_every_record_once(tmp_path):
+    first, stopped, last = _fixture_records(2), _fixture_records(4)[2:], _fixture_records(5)[4:]
+    out = tmp_path / "daily.parquet"
+    with out.open("wb", buffering=0) as file:
+        exporter = ArticleParquetExporter(file)
+        exporter.start_exporting()
+        for record in first:
+            exporter.export_item(record)
+        exporter.finish_exporting()
+    killed = subprocess.run([sys.executable, "-c", _STOPPED_APPEND, str(out), json.dumps(stopped)], check=False)
+    assert killed.returncode == 9
+    with pytest.raises(pa.ArrowInvalid):
+        pq.read_table(out)
+    assert pq.read_table(previous_path(out)).num_rows == len(first)
+    assert feed_urls(journal_path(out)) == [r["url"] for r in stopped]
+
+    with out.open("ab", buffering=0) as file:
+        exporter = ArticleParquetExporter(file)
+        exporter.start_exporting()
+        for record in last:
+            exporter.export_item(record)
+        exporter.finish_exporting()
+    assert [to_record(row) for row in pq.read_table(out).to_pylist()] == first + stopped + last
+    assert not journal_path(out).exists() and not previous_path(out).exists()
