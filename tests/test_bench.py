@@ -48,6 +48,7 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
     assert feeds["records"] == 120 and not feeds["failed"]
     assert set(feeds["cpu_seconds"]) == {"none", "jsonl", "parquet"} and feeds["ratio_to_jsonl_cpu"]["parquet"] > 0
     assert feeds["exporter_ms_per_record"]["parquet"] > 0 and "Feed formats" in proc.stdout
+    assert feeds["startup_seconds"]["parquet"] > 0 and 0 < feeds["estimated_added_to_crawl"]["parquet"] < 1
     assert "Body accuracy" in proc.stdout
 
 
