@@ -325,15 +325,20 @@ os._exit(9)  # killed: no footer, nothing cleaned up
 """
 
 
+def _export(path: Path, mode: str, records: list[dict]) -> None:
+    """One whole feed run as the feed storage opens the file: ``wb`` for -O, ``ab`` for -o."""
+    with path.open(mode, buffering=0) as file:
+        exporter = ArticleParquetExporter(file)
+        exporter.start_exporting()
+        for record in records:
+            exporter.export_item(record)
+        exporter.finish_exporting()
+
+
 def test_an_append_killed_mid_way_is_finished_by_the_next_run_with_every_record_once(tmp_path):
     first, stopped, last = _fixture_records(2), _fixture_records(4)[2:], _fixture_records(5)[4:]
     out = tmp_path / "daily.parquet"
-    with out.open("wb", buffering=0) as file:
-        exporter = ArticleParquetExporter(file)
-        exporter.start_exporting()
-        for record in first:
-            exporter.export_item(record)
-        exporter.finish_exporting()
+    _export(out, "wb", first)
     killed = subprocess.run([sys.executable, "-c", _STOPPED_APPEND, str(out), json.dumps(stopped)], check=False)
     assert killed.returncode == 9
     with pytest.raises(pa.ArrowInvalid):
@@ -341,11 +346,6 @@ def test_an_append_killed_mid_way_is_finished_by_the_next_run_with_every_record_
     assert pq.read_table(previous_path(out)).num_rows == len(first)
     assert feed_urls(journal_path(out)) == [r["url"] for r in stopped]
 
-    with out.open("ab", buffering=0) as file:
-        exporter = ArticleParquetExporter(file)
-        exporter.start_exporting()
-        for record in last:
-            exporter.export_item(record)
-        exporter.finish_exporting()
+    _export(out, "ab", last)
     assert [to_record(row) for row in pq.read_table(out).to_pylist()] == first + stopped + last
     assert not journal_path(out).exists() and not previous_path(out).exists()
