@@ -349,3 +349,14 @@ def test_an_append_killed_mid_way_is_finished_by_the_next_run_with_every_record_
     _export(out, "ab", last)
     assert [to_record(row) for row in pq.read_table(out).to_pylist()] == first + stopped + last
     assert not journal_path(out).exists() and not previous_path(out).exists()
+
+
+def test_a_feed_naming_its_fields_gets_those_columns_each_date_with_its_offset(tmp_path):
+    out = tmp_path / "few.parquet"
+    feeds_setting = json.dumps({str(out): {"format": "parquet", "fields": ["url", "datePublished", "authors"]}})
+    code, records, log = crawl("sindonews", {"replay": str(FIXTURES / "sindonews")},
+                               extra=["-s", f"FEEDS={feeds_setting}"])
+    assert code == 0, log[-3000:]
+    table = pq.read_table(out)
+    assert table.column_names == ["url", "authors", "datePublished", "datePublishedOffset"]  # the item's order
+    assert [to_record(row)["datePublished"] for row in table.to_pylist()] == [r["datePublished"] for r in records]
