@@ -19,7 +19,7 @@ bench: $(VENV)/.installed-bench
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check newsbot tests tools
 
-# Rewrite the shipped JSON Schema after changing newsbot/items.py.
+# Rewrite the shipped JSON Schema and Arrow schema (the Parquet columns) after changing newsbot/items.py.
 schema: $(VENV)/.installed
 	$(BIN)/python -m newsbot.schema
 

@@ -15,6 +15,7 @@ def _doc(text: str, **extra: Any) -> dict[str, Any]:
 
 
 ISO_DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+# ``format="date-time"`` marks a moment: JSON keeps its ISO text, Parquet a UTC timestamp plus the offset as text.
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    dateDownloaded: str = field(metadata=_doc("When the page was fetched, ISO 8601 in UTC."))
+    dateDownloaded: str = field(metadata=_doc("When the page was fetched, ISO 8601 in UTC.", format="date-time"))
     extractor: str = field(
         metadata=_doc("newsbot's version and the site rules' name and version, e.g. `newsbot/0.1.0 tribun/1`.")
     )
@@ -64,10 +65,12 @@ class Article:
             "Original publication time, ISO 8601 with seconds and UTC offset (WIB +07:00 unless the page "
             "says otherwise).",
             pattern=ISO_DATETIME_PATTERN,
+            format="date-time",
         )
     )
     dateModified: str | None = field(
-        metadata=_doc("Last update time, same format as datePublished.", pattern=ISO_DATETIME_PATTERN)
+        metadata=_doc("Last update time, same format as datePublished.", pattern=ISO_DATETIME_PATTERN,
+                      format="date-time")
     )
     datePublishedRaw: str | None = field(
         metadata=_doc("The publication date as the page shows it (the machine-readable one if none is visible).")

@@ -104,9 +104,11 @@ NEWSBOT_HEALTH_REPORT = "output/%(name)s/health-%(date)s.json"
 NEWSBOT_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
-# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.crawl.exporters).
+# CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.crawl.exporters);
+# Parquet with the shipped Arrow schema, in row groups as records arrive (newsbot.crawl.parquet).
 FEED_EXPORTERS = {"csv": "newsbot.crawl.exporters.ArticleCsvExporter",
-                  "xml": "newsbot.crawl.exporters.ArticleXmlExporter"}
+                  "xml": "newsbot.crawl.exporters.ArticleXmlExporter",
+                  "parquet": "newsbot.crawl.parquet.ArticleParquetExporter"}
 # Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per
 # site and crawl day. Set FEEDS to send records elsewhere instead.
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"

@@ -46,6 +46,11 @@ def test_bench_smoke_run_writes_its_report(tmp_path):
     assert report["speed"]["newsbot_ms"] > 0 and report["speed"]["trafilatura_ms"] > 0
     [run] = report["end_to_end"]
     assert run["records"] == 120 and run["pages"] >= 120
+    feeds = report["feeds"]
+    assert feeds["records"] == 120 and not feeds["failed"]
+    assert set(feeds["cpu_seconds"]) == {"none", "jsonl", "parquet"} and feeds["ratio_to_jsonl_cpu"]["parquet"] > 0
+    assert feeds["exporter_ms_per_record"]["parquet"] > 0 and "Feed formats" in proc.stdout
+    assert feeds["startup_seconds"]["parquet"] > 0 and 0 < feeds["estimated_added_to_crawl"]["parquet"] < 1
     assert "Body accuracy" in proc.stdout
 
 

@@ -11,6 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pyarrow.parquet as pq
 import pytest
 from scrapy.settings import Settings
 
@@ -206,6 +207,8 @@ def test_make_demo_crawls_every_site_without_an_error_into_the_sites_folders(tmp
         assert_clean_log((folder / "demo.log").read_text(encoding="utf-8"))
         records = (folder / "demo.jsonl").read_text(encoding="utf-8").splitlines()
         assert records and all(json.loads(line)["site"] == site for line in records)
+        parquet = pq.read_table(folder / "demo.parquet", columns=["url", "site"]).to_pylist()
+        assert parquet == [{"url": json.loads(line)["url"], "site": site} for line in records]
         assert re.search(rf"^{site} .* ok *$", result.stdout, re.M), result.stdout
     # One layout: everything of a site in output/<site>/, as a crawl writes it.
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RULES)

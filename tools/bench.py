@@ -8,6 +8,7 @@
    pipelines and feed export, ``--rounds`` times per site: pages per second (fastest round, every round
    kept) and resident memory at page 1,000 and 2,000 (worst round).
 4. The archive pass, ``scrapy warc`` over a WARC file of distinct article pages: see tools.bench_warc.
+5. Feed formats: what JSON Lines and Parquet add per record to a replay crawl: see tools.bench_feeds.
 
 Results go to ``output/bench.json``, a table on the terminal and ``output/bench.png``. ``--smoke`` runs a
 tiny version (CI keeps it working); the figures worth quoting come from the full run.
@@ -39,7 +40,8 @@ from newsbot.core.language import warm_up
 from newsbot.fixtures.case import Case, find_cases
 from newsbot.fixtures.tool import crawl, crawl_command, crawl_env, record_for, spider_for
 from newsbot.sites import get_rules
-from tools import bench_warc
+from tools import bench_feeds, bench_warc
+from tools.memory_probe import BENCH_SETTINGS
 from tools.site_copies import SITES, build_site_copy
 
 _TOKEN = re.compile(r"\w+")
@@ -243,8 +245,6 @@ def speed(samples: list[Sample], repeats: int) -> dict[str, float]:
 
 
 # End to end ---------------------------------------------------------------------------------------------
-# The bench's crawls run the project's settings plus the memory probe.
-BENCH_SETTINGS = "tools.bench_settings"
 # Pages per second one crawl process should sustain on this machine (the benchmark issue's target).
 E2E_TARGET = 100
 
@@ -465,6 +465,13 @@ def chart(report: dict[str, Any], path: Path) -> bool:
     return True
 
 
+def _feed_costs(site: str, pages: int, rounds: int, fixtures: Path) -> dict[str, Any]:
+    """The cost of each feed format on one site copy (tools/bench_feeds.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = build_site_copy(site, pages, Path(tmp), fixtures)
+        return bench_feeds.feed_costs(tree, site, pages, rounds=rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks the benchmark works")
@@ -492,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     report["distributed"] = distributed_throughput(60 if args.smoke else 1000, args.fixtures)
     report["warc"] = bench_warc.archive_bench(200 if args.smoke else args.warc_pages, rounds=1 if args.smoke else 2,
                                               fixtures=args.fixtures)
+    report["feeds"] = _feed_costs(sites[0], pages, 1 if args.smoke else max(1, args.rounds), args.fixtures)
     report["accuracy"] = accuracy(samples)
     from tools.bench_real import real_pages_report
 
@@ -500,9 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     (args.output / "bench.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     bench_warc.print_archive_bench(report["warc"])
+    bench_feeds.print_feed_costs(report["feeds"])
     drew = chart(report, args.output / "bench.png")
     print(f"\nwrote {args.output / 'bench.json'}" + (f" and {args.output / 'bench.png'}" if drew else ""))
-    failed = report["warc"]["failed"] or any(run["exit"] or run["records"] != pages for run in report["end_to_end"])
+    failed = report["warc"]["failed"] or report["feeds"]["failed"] \
+        or any(run["exit"] or run["records"] != pages for run in report["end_to_end"])
     return 1 if failed else 0
 
 

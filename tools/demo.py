@@ -5,9 +5,10 @@ index pages (answered by its listing case) and fetches the articles they name. T
 listings and replays its article cases directly.
 
 Everything of a site goes to ``output/<site>/``, where its crawls write too: the demo's records to
-``demo.jsonl``, its dropped pages to ``demo-dropped.jsonl`` and its log to ``demo.log``. They are
-rewritten on every run, without a seen-store, so that the demo shows the whole crawl each time and never
-changes what a real crawl (``<date>.jsonl``, ``seen.sqlite``) has written or will fetch.
+``demo.jsonl`` and ``demo.parquet`` (the same records, for pandas, DuckDB and pyarrow), its dropped pages
+to ``demo-dropped.jsonl`` and its log to ``demo.log``. They are rewritten on every run, without a
+seen-store, so that the demo shows the whole crawl each time and never changes what a real crawl
+(``<date>.jsonl``, ``seen.sqlite``) has written or will fetch.
 
     python -m tools.demo [--fixtures DIR] [OUTPUT]      (defaults: ./fixtures and ./output, as `make demo` runs it)
 """
@@ -42,7 +43,7 @@ def run(fixtures: Path, output: Path) -> int:
         # No seen-store: the demo shows the whole crawl every time it is run.
         cmd = crawl_command(site, {"replay": folder, "discover": discover}, feed=out,
                             settings={"NEWSBOT_SEEN_STORE": "", "NEWSBOT_DROP_LOG": dropped_file},
-                            extra=["--logfile", str(log)])
+                            extra=["-O", str(out.with_suffix(".parquet")), "--logfile", str(log)])
         code = subprocess.run(cmd, env=crawl_env(), check=False).returncode
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
         articles = sum(case.kind == "article" for case in cases)
@@ -60,8 +61,8 @@ def run(fixtures: Path, output: Path) -> int:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     for row in (header, *rows):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=False)))
-    print(f"\nrecords: {output}/<site>/demo.jsonl   dropped pages: {output}/<site>/demo-dropped.jsonl   "
-          f"logs: {output}/<site>/demo.log")
+    print(f"\nrecords: {output}/<site>/demo.jsonl (and demo.parquet)   "
+          f"dropped pages: {output}/<site>/demo-dropped.jsonl   logs: {output}/<site>/demo.log")
     return 1 if failed else 0
 
 

@@ -13,6 +13,9 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot.crawl.extensions import rss_mb
 
+# The settings module of the bench's crawls: the project's, with this probe on.
+BENCH_SETTINGS = "tools.bench_settings"
+
 
 class MemoryProbe:
     """For benchmarks: resident memory every 100 responses and the crawl's duration, written as JSON to the

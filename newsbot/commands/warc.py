@@ -76,6 +76,10 @@ class Command(OneLineErrors, ScrapyCommand):
         template = {"name": FEED_NAME, "date": date}
         feed = opts.overwrite_output or opts.output or self.settings.get("NEWSBOT_FEED") % template
         self.feed_path = Path(feed.removeprefix("file://").rsplit(":jsonlines", 1)[0])
+        if self.feed_path.suffix.lower() in (".parquet", ".csv", ".xml"):
+            # The pass writes its feed itself, as JSON Lines: a .parquet name would hold JSON Lines.
+            raise UsageError(f"{self.feed_path}: scrapy warc writes JSON Lines (-O out.jsonl); crawl with "
+                             f"-a warc=... to get {self.feed_path.suffix.lstrip('.').upper()}")
         drop_log = self.settings.get("NEWSBOT_DROP_LOG")
         self.drop_path = Path(drop_log % template) if drop_log else None
         for output in filter(None, (self.feed_path, self.drop_path, Path(opts.stats) if opts.stats else None)):

@@ -18,11 +18,19 @@ from scrapy.extensions.feedexport import FileFeedStorage
 logger = logging.getLogger(__name__)
 
 
+# Formats whose files are not lines: appending to them is the exporter's business (newsbot.crawl.parquet).
+NOT_LINES = frozenset({"parquet"})
+
+
 class DurableFileFeedStorage(FileFeedStorage):
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None) -> None:
+        super().__init__(uri, feed_options=feed_options)
+        self.format = (feed_options or {}).get("format")
+
     def open(self, spider: Spider) -> IO[bytes]:
         path = Path(self.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if self.write_mode == "ab":
+        if self.write_mode == "ab" and self.format not in NOT_LINES:
             drop_partial_last_line(path)
         return path.open(self.write_mode, buffering=0)
 
