@@ -92,6 +92,9 @@ def failure(crawler: Crawler) -> str | None:
     stats = crawler.stats.get_stats()
     if stats.get("finish_reason") is None:
         return "the crawl did not finish (see the log above)"
+    if stats.get("newsbot/failed"):
+        # A component that had to stop the crawl (the PostgreSQL sink whose database stayed away) says why.
+        return str(stats["newsbot/failed"])
     if stats.get("replay/no_cases"):
         return "nothing to replay (see the warning above)"
     unanswered = stats.get("replay/unanswered", 0)
