@@ -7,6 +7,7 @@ system user the Debian package creates, and ``initdb``/``postgres`` run as that 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -110,10 +111,8 @@ class LocalPostgres:
             return
         pid = self.postmaster_pid()
         if pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, how)
-            except ProcessLookupError:
-                pass
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
