@@ -7,12 +7,15 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 import redis
 from psycopg.rows import dict_row
 
@@ -22,7 +25,7 @@ from newsbot.items import Article
 from newsbot.sites import get_rules
 from tools.bench import build_site_copy
 
-from .conftest import FIXTURES, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
+from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
 from .postgres import LocalPostgres
 
 
@@ -159,50 +162,86 @@ def site_copy(tmp_path: Path) -> tuple[Path, list[str]]:
     return tree, [url for url in case["responses"] if "/read/" in url]
 
 
-def test_a_database_killed_mid_crawl_costs_no_record(tmp_path):
+@pytest.fixture
+def own_server() -> Iterator[LocalPostgres]:
+    """A cluster of the test's own, since the test kills it."""
     server = LocalPostgres()
     try:
         server.start()
-        dsn = server.create_database("news")
-        tree, articles = site_copy(tmp_path)
-        out, store = tmp_path / "out.jsonl", tmp_path / "seen.sqlite"
-        args = ["crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true", "-o", f"{out}:jsonlines",
-                "-s", f"NEWSBOT_SEEN_STORE={store}", "-s", f"NEWSBOT_DROP_LOG={tmp_path / 'dropped.jsonl'}",
-                "-s", "NEWSBOT_POSTGRES_BATCH=4", "-s", "NEWSBOT_POSTGRES_FLUSH_SECONDS=0.2",
-                "-s", "NEWSBOT_POSTGRES_RETRY_TIMES=2", "-s", "NEWSBOT_POSTGRES_BACKOFF=0.2",
-                "-s", "NEWSBOT_POSTGRES_CONNECT_TIMEOUT=2", *sink(dsn, tmp_path)]
-        proc = start_scrapy(*args, "-s", "NEWSBOT_REPLAY_LATENCY=0.1", "-s", "CONCURRENT_REQUESTS=2",
-                            logfile=tmp_path / "first.log")
+        yield server
+    finally:
+        server.remove()
+
+
+def crawl_and_kill_the_database(server: LocalPostgres, dsn: str, tmp_path: Path, *settings: str,
+                                restart_after: float | None = None) -> tuple[list[str], int, str, str]:
+    """Start a crawl of 30 articles, kill the database once it holds 8 of them (and start it again after
+    ``restart_after`` seconds); the crawl's arguments, exit code, log and stderr."""
+    tree, _ = site_copy(tmp_path)
+    out = tmp_path / "out.jsonl"
+    args = ["crawl", SITE, "-a", f"replay={tree}", "-a", "discover=true", "-o", f"{out}:jsonlines",
+            "-s", f"NEWSBOT_SEEN_STORE={tmp_path / 'seen.sqlite'}", "-s", f"NEWSBOT_DROP_LOG={tmp_path / 'd.jsonl'}",
+            "-s", "NEWSBOT_POSTGRES_BATCH=4", "-s", "NEWSBOT_POSTGRES_FLUSH_SECONDS=0.2",
+            "-s", "NEWSBOT_POSTGRES_CONNECT_TIMEOUT=2", *settings, *sink(dsn, tmp_path)]
+    log, errors = tmp_path / "first.log", tmp_path / "first.stderr"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "scrapy", *args, "-s", "NEWSBOT_REPLAY_LATENCY=0.1",
+                                 "-s", "CONCURRENT_REQUESTS=2", "--logfile", str(log)],
+                                cwd=ROOT, env=SCRAPY_ENV, stderr=stderr, text=True)
         try:
             deadline = time.monotonic() + 120
             while stored_count(dsn) < 8 and time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.1)
+                time.sleep(0.05)
             server.kill()  # an immediate shutdown: open connections are cut
+            if restart_after is not None:
+                time.sleep(restart_after)
+                server.start()
             code = proc.wait(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
-        log = (tmp_path / "first.log").read_text(encoding="utf-8")
-        assert code == 1, log[-3000:]
-        assert_clean_log(log, expect_errors=[r"postgres: sindonews: PostgreSQL at .* went away"])
-        written = feed_urls(out)
-        assert 8 <= len(written) < ARTICLES, log[-3000:]
-        assert list((tmp_path / "journal").glob("pending-*.jsonl")), "the unwritten records must wait in a journal"
+    return args, code, log.read_text(encoding="utf-8"), errors.read_text(encoding="utf-8")
 
-        server.start()
-        stored = {r["key"] for r in rows(dsn, "SELECT key FROM articles")}
-        assert len(stored) < len(written), "the test must kill the database before it had every record"
-        result = scrapy(*args)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert "wrote" in result.stderr and "an earlier run left pending" in result.stderr
-        rules = get_rules(SITE)
-        feed = feed_urls(out)
-        assert sorted(feed) == sorted(articles), "every article is in the feed, once"
-        stored_rows = rows(dsn, "SELECT key, url FROM articles")
-        assert sorted(r["key"] for r in stored_rows) == sorted(rules.article_key(u) for u in articles)
-        assert not list((tmp_path / "journal").glob("pending-*.jsonl"))
-    finally:
-        server.remove()
+
+def test_a_database_that_stays_away_stops_the_crawl_and_the_next_run_writes_what_it_missed(own_server, tmp_path):
+    dsn = own_server.create_database("news")
+    args, code, log, stderr = crawl_and_kill_the_database(
+        own_server, dsn, tmp_path, "-s", "NEWSBOT_POSTGRES_RETRY_TIMES=2", "-s", "NEWSBOT_POSTGRES_BACKOFF=0.2")
+    assert code == 1, log[-3000:]
+    assert_clean_log(log, expect_errors=[r"postgres: sindonews: PostgreSQL at .* went away"])
+    assert stderr.strip().splitlines() == [
+        f"scrapy crawl: failed: sindonews: PostgreSQL at 127.0.0.1:{own_server.port}/news went away "
+        f"({stderr.split('went away (', 1)[1].split(') and', 1)[0]}) and did not come back after 2 retries; "
+        f"the crawl stopped, and the records it could not write wait in {tmp_path / 'journal'} for the next run"
+    ], stderr
+    written = feed_urls(tmp_path / "out.jsonl")
+    assert 8 <= len(written) < ARTICLES, log[-3000:]
+    assert list((tmp_path / "journal").glob("pending-*.jsonl")), "the unwritten records must wait in a journal"
+
+    own_server.start()
+    assert stored_count(dsn) < len(written), "the test must kill the database before it had every record"
+    result = scrapy(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "an earlier run left pending" in result.stderr
+    articles = feed_urls(tmp_path / "out.jsonl")
+    assert len(articles) == len(set(articles)) == ARTICLES, "every article is in the feed, once"
+    rules = get_rules(SITE)
+    assert sorted(r["key"] for r in rows(dsn)) == sorted(rules.article_key(u) for u in articles)
+    assert not list((tmp_path / "journal").glob("pending-*.jsonl"))
+
+
+def test_a_database_restarted_within_the_retries_misses_nothing(own_server, tmp_path):
+    dsn = own_server.create_database("news")
+    _, code, log, stderr = crawl_and_kill_the_database(
+        own_server, dsn, tmp_path, "-s", "NEWSBOT_POSTGRES_RETRY_TIMES=8", "-s", "NEWSBOT_POSTGRES_BACKOFF=0.2",
+        restart_after=1.0)
+    assert code == 0, log[-3000:] + stderr
+    assert_clean_log(log)
+    assert "unreachable" in log and "retrying in" in log
+    articles = feed_urls(tmp_path / "out.jsonl")
+    assert len(articles) == ARTICLES
+    assert sorted(r["url"] for r in rows(dsn)) == sorted(articles)
+    assert not list((tmp_path / "journal").glob("pending-*.jsonl"))
 
 
 def test_two_workers_write_to_one_database_without_a_duplicate_row(redis_server, postgres_dsn, tmp_path):

@@ -33,7 +33,6 @@ import logging
 import os
 import re
 import socket
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -46,7 +45,7 @@ from psycopg.types.json import Jsonb
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.asyncio import call_later, create_looping_call, sleep
 from scrapy.utils.defer import deferred_from_coro
 
 from newsbot.crawl.drops import page_dropped
@@ -336,6 +335,9 @@ class PostgresPipeline:
         self.backoff = settings.getfloat("NEWSBOT_POSTGRES_BACKOFF")
         self.pending: list[dict[str, Any]] = []
         self.down: str | None = None  # why the database was given up on
+        self.failed_attempts = 0
+        self.retry: Any = None  # the scheduled retry of a failed batch
+        self.closing = False
         self.timer: Any = None
         spider = crawler.spider
         assert spider is not None
@@ -406,33 +408,35 @@ class PostgresPipeline:
             self.flush()
 
     def flush(self) -> None:
-        """Commit what is pending; on a lost database, retry with backoff, then stop the crawl."""
-        if not self.pending or self.down:
+        """Commit what is pending. A lost database is retried later, with backoff, while the crawl goes on
+        (its records wait in the journal); after the last retry the crawl is stopped."""
+        if not self.pending or self.down or self.retry is not None:
             return
-        delay = self.backoff
-        for attempt in range(self.retry_times + 1):
+        try:
+            if self.database.connection is None or self.database.connection.closed:
+                self.database.connect()
             try:
-                if self.database.connection is None or self.database.connection.closed:
-                    self.database.connect()
                 self.database.write(self.pending)
-            except psycopg.OperationalError as exc:
-                # The server went away or cannot be reached; the batch is still in the journal.
-                self.database.close()
-                if attempt == self.retry_times:
-                    self.give_up(exc)
-                    return
-                logger.warning("postgres: %s unreachable (%s); retrying in %.1f s", where(self.database.dsn),
-                               _reason(exc), delay)
-                self.stats.inc_value("newsbot/postgres/retries")
-                time.sleep(delay)
-                delay *= 2
-                continue
+            except psycopg.OperationalError:
+                raise
             except psycopg.Error as exc:
                 # Not the connection: a value the server refused. Row by row, so that one bad record
                 # costs only itself (it is still in the feed).
-                self.database.close()
                 self.write_one_by_one(exc)
-            break
+        except psycopg.OperationalError as exc:
+            self.database.close()
+            self.failed_attempts += 1
+            if self.failed_attempts > self.retry_times:
+                self.give_up(exc)
+                return
+            delay = self.backoff * 2 ** (self.failed_attempts - 1)
+            logger.warning("postgres: %s unreachable (%s); retrying in %.1f s", where(self.database.dsn),
+                           _reason(exc), delay)
+            self.stats.inc_value("newsbot/postgres/retries")
+            # Not a sleep: the crawl (and a distributed worker's heartbeat) must go on meanwhile.
+            self.retry = call_later(delay, self._retry)
+            return
+        self.failed_attempts = 0
         written = sum(1 for entry in self.pending if entry["kind"] == "article")
         self.stats.inc_value("newsbot/postgres/articles", written)
         self.stats.inc_value("newsbot/postgres/drops", len(self.pending) - written)
@@ -440,8 +444,12 @@ class PostgresPipeline:
         self.pending.clear()
         self.journal.clear()
 
+    def _retry(self) -> None:
+        self.retry = None
+        self.flush()
+
     def write_one_by_one(self, batch_error: psycopg.Error) -> None:
-        self.database.connect()
+        logger.warning("postgres: the server refused a batch (%s); writing it row by row", _reason(batch_error))
         for entry in self.pending:
             try:
                 self.database.write([entry])
@@ -459,13 +467,19 @@ class PostgresPipeline:
         logger.error("postgres: %s", self.down)
         self.stats.set_value("newsbot/failed", self.down)
         engine = self.crawler.engine
-        if engine is not None:
+        if engine is not None and not self.closing:
             deferred_from_coro(engine.close_spider_async(reason=FINISH_REASON))
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
+        self.closing = True
         if self.timer is not None and self.timer.running:
             self.timer.stop()
-        self.flush()
+        # The last batch, with its retries, before the crawl ends.
+        while self.pending and not self.down:
+            if self.retry is None:
+                self.flush()
+            else:
+                await sleep(0.05)
         # What the database lacks stays in the journal for the next run.
         self.journal.close(keep=bool(self.pending))
         self.database.close()
