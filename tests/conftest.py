@@ -18,8 +18,7 @@ from newsbot.crawl.distributed import local_redis
 from newsbot.crawl.replay import Case, find_cases
 from newsbot.fixtures import tool as fixtures
 from newsbot.fixtures.tool import record_for, spider_for
-
-from .postgres import LocalPostgres
+from tools.local_postgres import LocalPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -24,9 +24,9 @@ from newsbot.crawl.postgres import COLUMNS, SCHEMA_VERSION, Database
 from newsbot.items import Article
 from newsbot.sites import get_rules
 from tools.bench import build_site_copy
+from tools.local_postgres import LocalPostgres
 
 from .conftest import FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
-from .postgres import LocalPostgres
 
 
 def rows(dsn: str, query: str = "SELECT * FROM articles ORDER BY key", *params: Any) -> list[dict[str, Any]]:

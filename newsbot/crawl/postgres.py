@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import psycopg
+from itemadapter import ItemAdapter
 from psycopg.types.json import Jsonb
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -142,10 +143,11 @@ def _create_statements() -> list[str]:
 
 
 def _upsert_statement() -> str:
-    names = ["key"] + [name for name, _ in _column_definitions()] + ["content_hash"]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names[1:])
+    """Rows COPYed into the session's staging table go into articles: new keys inserted, known ones updated."""
+    names = ", ".join(ARTICLE_NAMES)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in ARTICLE_NAMES[1:])
     return (
-        f"INSERT INTO articles ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
+        f"INSERT INTO articles ({names}) SELECT {names} FROM newsbot_incoming "
         f"ON CONFLICT (key) DO UPDATE SET {updates}, last_crawled = now(), "
         "updated_at = CASE WHEN articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash "
         "THEN now() ELSE articles.updated_at END "
@@ -154,7 +156,9 @@ def _upsert_statement() -> str:
     )
 
 
+ARTICLE_NAMES = ["key"] + [name for name, _ in _column_definitions()] + ["content_hash"]
 UPSERT = _upsert_statement()
+COPY_INCOMING = f"COPY newsbot_incoming ({', '.join(ARTICLE_NAMES)}) FROM STDIN"
 INSERT_DROP = ("INSERT INTO dropped (id, site, url, reason, detail, time) VALUES (%s, %s, %s, %s, %s, %s) "
                "ON CONFLICT (id) DO NOTHING")
 
@@ -184,8 +188,11 @@ def _timestamp(text: Any) -> tuple[datetime | None, str | None]:
 
 
 def article_row(key: str, record: dict[str, Any]) -> tuple[Any, ...]:
-    """The upsert's parameters for one record (as :meth:`Article.to_dict` gives it)."""
-    record = _clean(record)
+    """The row of one record (as :meth:`Article.to_dict` gives it), in the order of :data:`ARTICLE_NAMES`."""
+    # What changed is the article, not when it was fetched: metadata stays out of the hash.
+    content = json.dumps({k: v for k, v in record.items() if k != "metadata"}, ensure_ascii=False)
+    if "\\u0000" in content or any("\x00" in str(v) for v in (record.get("metadata") or {}).values()):
+        record = _clean(record)
     row: list[Any] = [key]
     for column in COLUMNS:
         value = record.get(column.field)
@@ -195,9 +202,7 @@ def article_row(key: str, record: dict[str, Any]) -> tuple[Any, ...]:
             row.append(None if value is None else Jsonb(value))
         else:
             row.append(value)
-    # What changed is the article, not when it was fetched.
-    content = {k: v for k, v in record.items() if k != "metadata"}
-    row.append(hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest())
+    row.append(hashlib.sha256(content.encode()).hexdigest())
     return tuple(row)
 
 
@@ -256,8 +261,14 @@ class Database:
                 drops.append(drop_row(entry))
         with self.connection.transaction(), self.connection.cursor() as cursor:
             if articles:
-                # Sorted, so that two workers upserting overlapping batches take row locks in one order.
-                cursor.executemany(UPSERT, [articles[key] for key in sorted(articles)])
+                # COPY into a staging table, then one upsert: half the cost of a statement per row. Sorted, so
+                # that two workers upserting overlapping batches take their row locks in one order.
+                cursor.execute("CREATE TEMP TABLE IF NOT EXISTS newsbot_incoming "
+                               "(LIKE articles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+                with cursor.copy(COPY_INCOMING) as copy:
+                    for key in sorted(articles):
+                        copy.write_row(articles[key])
+                cursor.execute(UPSERT)
             if drops:
                 cursor.executemany(INSERT_DROP, drops)
 
@@ -375,7 +386,7 @@ class PostgresPipeline:
             with file:
                 entries = read_entries(file)
                 for chunk in _chunks(entries, self.batch_size):
-                    self.database.write(chunk)
+                    self.write(chunk)
                 path.unlink(missing_ok=True)
             if entries:
                 logger.info("postgres: wrote %d entries an earlier run left pending in %s", len(entries), path)
@@ -386,9 +397,9 @@ class PostgresPipeline:
             self.timer = create_looping_call(self.flush)
             self.timer.start(self.flush_seconds, now=False)
 
-    def process_item(self, item: Article) -> Article:
-        record = item.to_dict()
-        self.add({"kind": "article", "key": self.article_key(item.url), "record": record})
+    def process_item(self, item: Any) -> Any:
+        record = item.to_dict() if isinstance(item, Article) else ItemAdapter(item).asdict()
+        self.add({"kind": "article", "key": self.article_key(record["url"]), "record": record})
         return item
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
@@ -415,14 +426,7 @@ class PostgresPipeline:
         try:
             if self.database.connection is None or self.database.connection.closed:
                 self.database.connect()
-            try:
-                self.database.write(self.pending)
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error as exc:
-                # Not the connection: a value the server refused. Row by row, so that one bad record
-                # costs only itself (it is still in the feed).
-                self.write_one_by_one(exc)
+            self.write(self.pending)
         except psycopg.OperationalError as exc:
             self.database.close()
             self.failed_attempts += 1
@@ -448,9 +452,19 @@ class PostgresPipeline:
         self.retry = None
         self.flush()
 
-    def write_one_by_one(self, batch_error: psycopg.Error) -> None:
-        logger.warning("postgres: the server refused a batch (%s); writing it row by row", _reason(batch_error))
-        for entry in self.pending:
+    def write(self, entries: list[dict[str, Any]]) -> None:
+        try:
+            self.database.write(entries)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            # Not the connection: a value the server refused. Row by row, so that one bad record costs
+            # only itself (it is still in the feed).
+            logger.warning("postgres: the server refused a batch (%s); writing it row by row", _reason(exc))
+            self.write_one_by_one(entries)
+
+    def write_one_by_one(self, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
             try:
                 self.database.write([entry])
             except psycopg.OperationalError:

@@ -1,5 +1,5 @@
-"""A throw-away PostgreSQL cluster for the tests: Debian's server binaries (installed with apt-get if
-missing), a data folder in a temporary directory, 127.0.0.1 and a free port, stopped by PID.
+"""A throw-away PostgreSQL cluster for the tests and ``tools.bench_postgres``: Debian's server binaries
+(installed with apt-get if missing), a data folder in a temporary directory, 127.0.0.1 and a free port, stopped by PID.
 
 PostgreSQL refuses to run as root, and CI runs as root: there the cluster belongs to the ``postgres``
 system user the Debian package creates, and ``initdb``/``postgres`` run as that user (``runuser``).

@@ -1,0 +1,120 @@
+"""``make bench``, the PostgreSQL part: what the sink adds to a replay crawl, per record and in all.
+
+The same site copy (:func:`tools.bench.build_site_copy`: N distinct article pages) is crawled with and
+without ``NEWSBOT_POSTGRES_DSN``, the two taking turns ``rounds`` times in one run, so that the machine's
+drift hits both alike; the fastest round of each is compared (noise only ever slows a run down). The time
+is the crawl's own, from the spider opening to its closing (``NEWSBOT_MEMORY_PROBE``): it includes the last
+batch's commit, not the process start-up or the one-time connection and table check, given apart. The
+database is a throw-away local cluster (:mod:`tools.local_postgres`) with fsync off, as a test server is;
+a production server's commit costs more, but once per batch, not per record. Target: the sink adds under
+10% to the crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tools.bench import build_site_copy
+
+TARGET_RATIO = 0.10
+
+
+def _crawl(site: str, tree: Path, work: Path, name: str, dsn: str | None) -> dict[str, Any]:
+    probe, out = work / f"{name}.probe.json", work / f"{name}.jsonl"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
+           "-O", f"{out}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / f'{name}.seen.sqlite'}",
+           "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-s", f"NEWSBOT_DROP_LOG={work / f'{name}.dropped.jsonl'}",
+           "-s", f"NEWSBOT_HEALTH_REPORT={work / f'{name}.health.json'}", "-L", "WARNING"]
+    if dsn:
+        cmd += ["-s", f"NEWSBOT_POSTGRES_DSN={dsn}", "-s", f"NEWSBOT_POSTGRES_JOURNAL={work / f'{name}.journal'}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    records = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
+    measured = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else {}
+    return {"exit": proc.returncode, "records": records, "seconds": measured.get("seconds") or wall,
+            "wall_seconds": wall, "log_tail": proc.stderr[-1500:] if proc.returncode else ""}
+
+
+def postgres_cost(pages: int = 1000, rounds: int = 3, site: str = "sindonews") -> dict[str, Any]:
+    """Crawl times with and without the sink (fastest of ``rounds`` each), the cost per record and the ratio."""
+    import psycopg
+
+    from tools.local_postgres import LocalPostgres
+
+    server = LocalPostgres()
+    try:
+        server.start()
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            tree = build_site_copy(site, pages, work / "copy")
+            runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
+            for n in range(rounds):
+                dsn = server.create_database(f"bench{n}")  # a fresh table each round: inserts, not updates
+                runs["without"].append(_crawl(site, tree, work, f"without{n}", None))
+                runs["with"].append(_crawl(site, tree, work, f"with{n}", dsn))
+                with psycopg.connect(dsn) as connection:
+                    runs["with"][-1]["rows"] = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        server.remove()
+    best = {kind: min(found, key=lambda run: run["seconds"]) for kind, found in runs.items()}
+    records = best["with"]["records"]
+    added = best["with"]["seconds"] - best["without"]["seconds"]
+    return {
+        "site": site, "pages": pages, "rounds": rounds, "records": records,
+        "without_seconds": best["without"]["seconds"], "with_seconds": best["with"]["seconds"],
+        "without_runs": [round(run["seconds"], 2) for run in runs["without"]],
+        "with_runs": [round(run["seconds"], 2) for run in runs["with"]],
+        "extraction_ms_per_record": 1000 * best["without"]["seconds"] / records if records else None,
+        "added_ms_per_record": 1000 * added / records if records else None,
+        "ratio": added / best["without"]["seconds"] if best["without"]["seconds"] else None,
+        # Start-up: the process's wall time less the crawl's, with the sink (connection, table check) and without.
+        "startup_added_seconds": (best["with"]["wall_seconds"] - best["with"]["seconds"])
+        - (best["without"]["wall_seconds"] - best["without"]["seconds"]),
+        "rows": [run.get("rows") for run in runs["with"]],
+        "exits": [run["exit"] for kind in runs for run in runs[kind]],
+        "log_tail": next((run["log_tail"] for kind in runs for run in runs[kind] if run["exit"]), ""),
+    }
+
+
+def print_postgres_cost(result: dict[str, Any]) -> None:
+    print(f"PostgreSQL sink: {result['site']} replay crawl of {result['pages']} pages, {result['records']} records, "
+          f"fastest of {result['rounds']} rounds each")
+    print(f"  without the sink: {result['without_seconds']:.2f} s ({result['extraction_ms_per_record']:.2f} ms per "
+          f"record: fetch from replay, extraction, validation, feed)  runs {result['without_runs']}")
+    print(f"  with the sink:    {result['with_seconds']:.2f} s  runs {result['with_runs']}")
+    verdict = "within" if result["ratio"] is not None and result["ratio"] < TARGET_RATIO else "OVER"
+    print(f"  added: {result['added_ms_per_record']:.3f} ms per record, {100 * result['ratio']:.1f}% of the crawl "
+          f"({verdict} the {100 * TARGET_RATIO:.0f}% target); start-up {result['startup_added_seconds']:+.2f} s")
+    print(f"  rows in articles after each round: {result['rows']}")
+    if any(result["exits"]):
+        print(f"  a crawl failed (exit codes {result['exits']}):\n{result['log_tail']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The PostgreSQL part alone: ``python -m tools.bench_postgres [--pages N] [--rounds R]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_postgres", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--site", default="sindonews")
+    parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    result = postgres_cost(args.pages, args.rounds, args.site)
+    print_postgres_cost(result)
+    if args.output:
+        args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 1 if any(result["exits"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
