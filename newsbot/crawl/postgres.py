@@ -12,16 +12,17 @@ copy for those who serve the records, never the only one.
 - ``newsbot_schema_version`` says which version of this layout the database holds; the tables are created
   on first use, under an advisory lock so that two workers starting together do not race.
 - Writes are batched: a transaction of ``NEWSBOT_POSTGRES_BATCH`` rows, or whatever arrived in the last
-  ``NEWSBOT_POSTGRES_FLUSH_SECONDS``, and the rest when the spider closes.
+  ``NEWSBOT_POSTGRES_FLUSH_SECONDS``, and the rest when the spider closes. A batch is COPYed and upserted
+  in a thread, one batch at a time, so that the crawl goes on extracting while the database works.
 
 No record is lost when the database goes away. Each record is appended to a journal file
-(``NEWSBOT_POSTGRES_JOURNAL``, one per process) before it goes on to the feed and the seen-store, and the
-journal is emptied only once the database has committed its batch. A batch that fails is retried with
-backoff (``NEWSBOT_POSTGRES_RETRY_TIMES``, ``NEWSBOT_POSTGRES_BACKOFF``); after the last attempt the crawl
-stops with one line and exit code 1, its journal kept. The next crawl of the site on that machine writes
-every journal it finds (of processes no longer running) to the database before it crawls. So whatever the
-feed and the seen-store hold is in the database or in a journal, whether the database went away, the
-crawl was killed, or the machine lost power.
+(``NEWSBOT_POSTGRES_JOURNAL``; one file per batch and process) before it goes on to the feed and the
+seen-store, and a batch's file is deleted only once the database has committed the batch. A batch that
+fails is retried with backoff (``NEWSBOT_POSTGRES_RETRY_TIMES``, ``NEWSBOT_POSTGRES_BACKOFF``); after
+the last attempt the crawl stops with one line and exit code 1, its journal kept. The next crawl of the
+site on that machine writes every journal it finds (of processes no longer running) to the database
+before it crawls. So whatever the feed and the seen-store hold is in the database or in a journal,
+whether the database went away, the crawl was killed, or the machine lost power.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from psycopg.types.json import Jsonb
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.asyncio import call_later, create_looping_call, sleep
+from scrapy.utils.asyncio import call_later, create_looping_call, run_in_thread, sleep
 from scrapy.utils.defer import deferred_from_coro
 
 from newsbot.crawl.drops import page_dropped
@@ -274,33 +275,57 @@ class Database:
 
 
 # The journal ----------------------------------------------------------------------------------------
+@dataclass
+class Segment:
+    """One file of the journal: the records of one batch, locked for as long as the process holds it (so
+    another run can tell a live journal from one left behind)."""
+
+    path: Path
+    file: IO[bytes]
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.file.close()
+
+
 class Journal:
-    """This process's records not yet committed to the database, one JSON line each, in a file locked for
-    as long as the process lives (so another run can tell a live journal from one left behind)."""
+    """This process's records not yet committed to the database, one JSON line each. Records are appended
+    to the current segment; a batch handed to the database takes that segment with it (``rotate``), and
+    the segment is deleted once the database has committed the batch."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self.path = directory / f"pending-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-        self.file: IO[bytes] = self.path.open("ab", buffering=0)
-        fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.prefix = f"pending-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.count = 0
+        self.segment = self._open()
+
+    def _open(self) -> Segment:
+        self.count += 1
+        path = self.directory / f"{self.prefix}-{self.count:06d}.jsonl"
+        file = path.open("ab", buffering=0)
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return Segment(path, file)
 
     def append(self, entry: dict[str, Any]) -> None:
         # Unbuffered: the entry is with the OS before the record reaches the feed.
-        self.file.write((json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+        self.segment.file.write((json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
 
-    def clear(self) -> None:
-        self.file.truncate(0)
+    def rotate(self) -> Segment:
+        """The current segment, closed to new records, which go to a new one."""
+        full, self.segment = self.segment, self._open()
+        return full
 
     def close(self, keep: bool) -> None:
-        self.file.close()
-        if not keep:
-            self.path.unlink(missing_ok=True)
+        if keep:
+            self.segment.file.close()
+        else:
+            self.segment.discard()
 
     def left_behind(self) -> Iterator[tuple[Path, IO[bytes]]]:
         """Journals of processes that are gone, each opened and locked (so two runs never both take one)."""
         for path in sorted(self.directory.glob("pending-*.jsonl")):
-            if path == self.path:
+            if path.name.startswith(self.prefix):
                 continue
             try:
                 file = path.open("rb")
@@ -347,7 +372,8 @@ class PostgresPipeline:
         self.pending: list[dict[str, Any]] = []
         self.down: str | None = None  # why the database was given up on
         self.failed_attempts = 0
-        self.retry: Any = None  # the scheduled retry of a failed batch
+        # The batch being written (or waiting for its retry) and its journal segment.
+        self.batch: tuple[list[dict[str, Any]], Segment] | None = None
         self.closing = False
         self.timer: Any = None
         spider = crawler.spider
@@ -386,7 +412,7 @@ class PostgresPipeline:
             with file:
                 entries = read_entries(file)
                 for chunk in _chunks(entries, self.batch_size):
-                    self.write(chunk)
+                    self.account(chunk, self.write_now(chunk))
                 path.unlink(missing_ok=True)
             if entries:
                 logger.info("postgres: wrote %d entries an earlier run left pending in %s", len(entries), path)
@@ -419,16 +445,24 @@ class PostgresPipeline:
             self.flush()
 
     def flush(self) -> None:
-        """Commit what is pending. A lost database is retried later, with backoff, while the crawl goes on
-        (its records wait in the journal); after the last retry the crawl is stopped."""
-        if not self.pending or self.down or self.retry is not None:
+        """Hand what is pending to the database, unless a batch is still on its way (it then waits)."""
+        if self.batch is not None or self.down or not self.pending:
             return
+        self.batch = (self.pending, self.journal.rotate())
+        self.pending = []
+        self.start_write()
+
+    def start_write(self) -> None:
+        deferred_from_coro(self.write_batch())
+
+    async def write_batch(self) -> None:
+        """The batch is written in a thread, so that the crawl goes on extracting while the database works.
+        A lost database is retried later, with backoff; after the last retry the crawl is stopped."""
+        assert self.batch is not None
+        entries, segment = self.batch
         try:
-            if self.database.connection is None or self.database.connection.closed:
-                self.database.connect()
-            self.write(self.pending)
+            refused = await run_in_thread(self.write_now, entries)
         except psycopg.OperationalError as exc:
-            self.database.close()
             self.failed_attempts += 1
             if self.failed_attempts > self.retry_times:
                 self.give_up(exc)
@@ -437,42 +471,52 @@ class PostgresPipeline:
             logger.warning("postgres: %s unreachable (%s); retrying in %.1f s", where(self.database.dsn),
                            _reason(exc), delay)
             self.stats.inc_value("newsbot/postgres/retries")
-            # Not a sleep: the crawl (and a distributed worker's heartbeat) must go on meanwhile.
-            self.retry = call_later(delay, self._retry)
+            # Not a sleep: the crawl (and a distributed worker's heartbeat) goes on; the batch waits in its
+            # journal segment, and new records in the next one.
+            call_later(delay, self.start_write)
             return
         self.failed_attempts = 0
-        written = sum(1 for entry in self.pending if entry["kind"] == "article")
-        self.stats.inc_value("newsbot/postgres/articles", written)
-        self.stats.inc_value("newsbot/postgres/drops", len(self.pending) - written)
-        self.stats.inc_value("newsbot/postgres/batches")
-        self.pending.clear()
-        self.journal.clear()
+        self.account(entries, refused)
+        segment.discard()
+        self.batch = None
+        if len(self.pending) >= self.batch_size or (self.closing and self.pending):
+            self.flush()
 
-    def _retry(self) -> None:
-        self.retry = None
-        self.flush()
-
-    def write(self, entries: list[dict[str, Any]]) -> None:
+    def write_now(self, entries: list[dict[str, Any]]) -> list[tuple[Any, str]]:
+        """Write ``entries`` (in whatever thread calls it); the entries the server refused, with why."""
         try:
-            self.database.write(entries)
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            # Not the connection: a value the server refused. Row by row, so that one bad record costs
-            # only itself (it is still in the feed).
-            logger.warning("postgres: the server refused a batch (%s); writing it row by row", _reason(exc))
-            self.write_one_by_one(entries)
-
-    def write_one_by_one(self, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
+            if self.database.connection is None or self.database.connection.closed:
+                self.database.connect()
             try:
-                self.database.write([entry])
+                self.database.write(entries)
+                return []
             except psycopg.OperationalError:
                 raise
-            except psycopg.Error as exc:
-                logger.warning("postgres: could not write %s (%s); it is in the feed only",
-                               entry.get("record", entry).get("url"), _reason(exc))
-                self.stats.inc_value("newsbot/postgres/refused")
+            except psycopg.Error:
+                # Not the connection: a value the server refused. Row by row, so that one bad record costs
+                # only itself (it is still in the feed).
+                refused = []
+                for entry in entries:
+                    try:
+                        self.database.write([entry])
+                    except psycopg.OperationalError:
+                        raise
+                    except psycopg.Error as exc:
+                        refused.append((entry.get("record", entry).get("url"), _reason(exc)))
+                return refused
+        except psycopg.OperationalError:
+            self.database.close()
+            raise
+
+    def account(self, entries: list[dict[str, Any]], refused: list[tuple[Any, str]]) -> None:
+        for url, why in refused:
+            logger.warning("postgres: could not write %s (%s); it is in the feed only", url, why)
+        if refused:
+            self.stats.inc_value("newsbot/postgres/refused", len(refused))
+        written = sum(1 for entry in entries if entry["kind"] == "article")
+        self.stats.inc_value("newsbot/postgres/articles", written)
+        self.stats.inc_value("newsbot/postgres/drops", len(entries) - written)
+        self.stats.inc_value("newsbot/postgres/batches")
 
     def give_up(self, error: BaseException) -> None:
         self.down = (f"{self.site}: PostgreSQL at {where(self.database.dsn)} went away ({_reason(error)}) and did "
@@ -488,13 +532,13 @@ class PostgresPipeline:
         self.closing = True
         if self.timer is not None and self.timer.running:
             self.timer.stop()
-        # The last batch, with its retries, before the crawl ends.
-        while self.pending and not self.down:
-            if self.retry is None:
-                self.flush()
-            else:
-                await sleep(0.05)
+        # The last batches, with their retries, before the crawl ends.
+        while not self.down and (self.batch is not None or self.pending):
+            self.flush()
+            await sleep(0.01)
         # What the database lacks stays in the journal for the next run.
+        if self.batch is not None:
+            self.batch[1].file.close()
         self.journal.close(keep=bool(self.pending))
         self.database.close()
 
