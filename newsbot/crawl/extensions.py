@@ -215,8 +215,9 @@ class JobdirGuard:
 
 
 class MemoryProbe:
-    """For benchmarks: resident memory every 100 responses and the crawl's duration, written as JSON to the
-    file ``NEWSBOT_MEMORY_PROBE`` names when the spider closes (off when it is empty)."""
+    """For benchmarks: resident memory every 100 responses and the crawl's duration (wall clock, and CPU time
+    of the process, all its threads), written as JSON to the file ``NEWSBOT_MEMORY_PROBE`` names when the
+    spider closes (off when it is empty)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -224,6 +225,7 @@ class MemoryProbe:
         self.rss: dict[str, float] = {}
         self.peak = 0.0
         self.started = 0.0
+        self.cpu_started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MemoryProbe:
@@ -238,6 +240,7 @@ class MemoryProbe:
 
     def opened(self) -> None:
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
 
     def response(self) -> None:
         self.pages += 1
@@ -249,6 +252,7 @@ class MemoryProbe:
     def closed(self) -> None:
         self.peak = max(self.peak, rss_mb())
         self.path.write_text(json.dumps({"pages": self.pages, "seconds": time.perf_counter() - self.started,
+                                         "cpu_seconds": time.process_time() - self.cpu_started,
                                          "peak_rss_mb": self.peak, "rss_mb_at": self.rss}), encoding="utf-8")
 
 
