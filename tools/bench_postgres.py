@@ -63,6 +63,53 @@ def _server_cpu(pid: int | None) -> float:
     return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def sink_alone(records: list[dict[str, Any]], dsn: str, journal: Path, batch: int = 200) -> dict[str, float]:
+    """The sink's own work on ``records`` in this process, without a crawl around it: the journal line and
+    content hash, the journal write, the COPY and upsert per batch. CPU milliseconds per record, this
+    process's and the server's (the least of three passes: noise only adds)."""
+    from newsbot.crawl.postgres import Database, Journal, article_entry
+    from newsbot.sites import get_rules
+
+    client, server = [], []
+    for _ in range(3):
+        database = Database(dsn)
+        database.connect()
+        database.prepare()
+        database.connection.execute("TRUNCATE articles")
+        database.connection.commit()
+        log = Journal(journal)
+        postmaster = _postmaster(dsn)
+        before_server = _server_cpu(postmaster)
+        start = time.process_time()
+        entries = []
+        for record in records:
+            entry, line = article_entry(get_rules(record["site"]).article_key(record["url"]), record)
+            log.append(entry, line)
+            entries.append(entry)
+            if len(entries) == batch:
+                database.write(entries)
+                entries = []
+        if entries:
+            database.write(entries)
+        client.append(time.process_time() - start)
+        database.close()
+        log.close(keep=False)
+        # A backend's CPU time reaches the postmaster's account when it has ended and been reaped.
+        time.sleep(0.5)
+        server.append(_server_cpu(postmaster) - before_server)
+    return {"client_ms_per_record": 1000 * min(client) / len(records),
+            "server_ms_per_record": 1000 * min(server) / len(records)}
+
+
+def _postmaster(dsn: str) -> int | None:
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        row = connection.execute("SELECT setting FROM pg_settings WHERE name = 'data_directory'").fetchone()
+    pid_file = Path(row[0]) / "postmaster.pid" if row else None
+    return int(pid_file.read_text().split("\n", 1)[0]) if pid_file and pid_file.exists() else None
+
+
 def postgres_cost(pages: int = 1000, rounds: int = 3, site: str = "sindonews") -> dict[str, Any]:
     """Crawl times with and without the sink (fastest of ``rounds`` each), the cost per record and the ratio."""
     import psycopg
@@ -84,6 +131,9 @@ def postgres_cost(pages: int = 1000, rounds: int = 3, site: str = "sindonews") -
                 runs["with"][-1]["server_cpu_seconds"] = _server_cpu(server.postmaster_pid()) - before
                 with psycopg.connect(dsn) as connection:
                     runs["with"][-1]["rows"] = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+            feed = work / "with0.jsonl"
+            records = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+            alone = sink_alone(records, server.create_database("alone"), work / "alone.journal") if records else {}
     finally:
         server.remove()
     best = {kind: min(found, key=lambda run: run["seconds"]) for kind, found in runs.items()}
@@ -110,6 +160,7 @@ def postgres_cost(pages: int = 1000, rounds: int = 3, site: str = "sindonews") -
         "startup_added_seconds": (best["with"]["wall_seconds"] - best["with"]["seconds"])
         - (best["without"]["wall_seconds"] - best["without"]["seconds"]),
         "rows": [run.get("rows") for run in runs["with"]],
+        "sink_alone": alone,
         "exits": [run["exit"] for kind in runs for run in runs[kind]],
         "log_tail": next((run["log_tail"] for kind in runs for run in runs[kind] if run["exit"]), ""),
     }
@@ -129,6 +180,14 @@ def print_postgres_cost(result: dict[str, Any]) -> None:
           f"{result['cpu_added_ms_per_record']:.3f} ms per record added, {100 * result['cpu_ratio']:.1f}% "
           f"({verdict} the {100 * TARGET_RATIO:.0f}% target)  runs {result['cpu_without_runs']} / "
           f"{result['cpu_with_runs']}")
+    alone = result.get("sink_alone") or {}
+    if alone:
+        crawl_ms = 1000 * result["cpu_without_seconds"] / result["records"]
+        share = (alone["client_ms_per_record"] + alone["server_ms_per_record"]) / crawl_ms
+        print(f"  the sink alone on the same records: {alone['client_ms_per_record']:.3f} ms CPU per record here "
+              f"+ {alone['server_ms_per_record']:.3f} ms in the server, against the crawl's {crawl_ms:.2f} ms: "
+              f"{100 * share:.1f}%")
+        result["sink_alone_ratio"] = share
     print(f"  rows in articles after each round: {result['rows']}")
     if any(result["exits"]):
         print(f"  a crawl failed (exit codes {result['exits']}):\n{result['log_tail']}")
