@@ -69,6 +69,8 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "newsbot.pipelines.ValidatePipeline": 100,
     "newsbot.pipelines.DuplicatePipeline": 200,
+    # Disabled (NotConfigured) unless NEWSBOT_POSTGRES_DSN is set: see newsbot.crawl.postgres.
+    "newsbot.crawl.postgres.PostgresPipeline": 800,
     "newsbot.crawl.distributed.RedisItemsPipeline": 900,
 }
 # Settings a run's spider arguments imply (replay, warc, record, the default feed), and a distributed crawl's
@@ -143,3 +145,18 @@ NEWSBOT_IDLE_EXIT = 300.0
 NEWSBOT_HEARTBEAT_SECONDS = 15.0
 # Also push every record onto the Redis list newsbot:<site>:items for downstream consumers.
 NEWSBOT_REDIS_ITEMS = False
+
+# The PostgreSQL sink (newsbot.crawl.postgres): set NEWSBOT_POSTGRES_DSN (or the environment variable of that
+# name) to postgresql://user:password@host:port/db to upsert every record into the table articles as well as
+# the feed. Nothing changes without it.
+NEWSBOT_POSTGRES_DSN = None
+# Rows per transaction, and the longest a record waits for its batch (seconds).
+NEWSBOT_POSTGRES_BATCH = 200
+NEWSBOT_POSTGRES_FLUSH_SECONDS = 2.0
+# A batch the database did not take is tried again this many times, waiting 1 s, 2 s, 4 s, ... (the
+# backoff doubles); then the crawl stops, exit code 1, and the next run writes what the database missed.
+NEWSBOT_POSTGRES_RETRY_TIMES = 5
+NEWSBOT_POSTGRES_BACKOFF = 1.0
+NEWSBOT_POSTGRES_CONNECT_TIMEOUT = 10.0
+# Where each crawl process keeps the records the database has not committed yet (one file per process).
+NEWSBOT_POSTGRES_JOURNAL = "output/%(name)s/postgres-pending"

@@ -17,6 +17,7 @@ from newsbot.archive.writer import write_cases
 from newsbot.fixtures import tool as fixtures
 from newsbot.fixtures.case import Case, find_cases
 from newsbot.fixtures.tool import record_for, spider_for
+from tools.local_postgres import LocalPostgres
 from tools.local_redis import local_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +128,22 @@ def start_scrapy(*args: str, logfile: Path, env: dict[str, str] | None = None) -
     with :func:`assert_clean_log` once it is over."""
     return subprocess.Popen([sys.executable, "-m", "scrapy", *args, "--logfile", str(logfile)], cwd=ROOT,
                             env=env or SCRAPY_ENV, text=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL cluster on 127.0.0.1 and a free port (Debian's package, installed if missing), run as
+    the postgres user when the tests run as root; stopped by PID."""
+    server = LocalPostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: LocalPostgres, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database of :func:`postgres_server` for one test."""
+    name = re.sub(r"\W+", "_", request.node.name.lower())[:50]
+    return postgres_server.create_database(name)

@@ -27,6 +27,7 @@ class MemoryProbe:
         self.rss: dict[str, float] = {}
         self.peak = 0.0
         self.started = 0.0
+        self.cpu_started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MemoryProbe:
@@ -41,6 +42,7 @@ class MemoryProbe:
 
     def opened(self) -> None:
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
 
     def response(self) -> None:
         self.pages += 1
@@ -52,4 +54,5 @@ class MemoryProbe:
     def closed(self) -> None:
         self.peak = max(self.peak, rss_mb())
         self.path.write_text(json.dumps({"pages": self.pages, "seconds": time.perf_counter() - self.started,
+                                         "cpu_seconds": time.process_time() - self.cpu_started,
                                          "peak_rss_mb": self.peak, "rss_mb_at": self.rss}), encoding="utf-8")

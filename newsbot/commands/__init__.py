@@ -6,7 +6,8 @@ exit  meaning
 ====  =============================================================================================
 0     done (also when nothing was new)
 1     failed: nothing could be written because every request failed, a replayed request had no
-      fixture, there was nothing to replay, or the crawl could not start (Redis unreachable)
+      fixture, there was nothing to replay, the crawl could not start (Redis or PostgreSQL
+      unreachable), or the PostgreSQL database went away mid-crawl and did not come back
 2     usage error: an unknown spider, argument or option, or a value it cannot take; nothing started
 ====  =============================================================================================
 """
@@ -25,7 +26,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.project import get_project_settings
 
-from newsbot.crawl import CannotStart, distributed
+from newsbot.crawl import CannotStart, distributed, postgres
 from newsbot.crawl.arguments import ArgumentError
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -110,6 +111,11 @@ def check_settings(settings: BaseSettings, given: list[str]) -> None:
             distributed.connect(url)  # parses the URL; no connection is made yet
         except ValueError as exc:
             raise UsageError(f"REDIS_URL={url}: {exc}") from None
+    dsn = postgres.dsn_setting(settings)
+    if dsn:
+        why = postgres.check_dsn(dsn)
+        if why:
+            raise UsageError(f"NEWSBOT_POSTGRES_DSN is not a PostgreSQL connection string: {why}")
 
 
 _KINDS: dict[type, tuple[Any, str]] = {

@@ -34,8 +34,9 @@ class Command(OneLineErrors, ScrapyCrawlCommand):
     def long_desc(self) -> str:
         return ("Run a newsbot spider by name (scrapy list shows them, one line each). "
                 "scrapy crawl <spider> -a help=true lists its arguments (-a NAME=VALUE), one line each. "
-                "Exit code 0: done; 1: nothing could be written, a replayed request had no fixture, or the "
-                "crawl could not start; 2: a usage error, reported before anything starts.")
+                "Exit code 0: done; 1: nothing could be written, a replayed request had no fixture, the "
+                "crawl could not start, or its PostgreSQL database went away; 2: a usage error, reported "
+                "before anything starts.")
 
     def check_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -94,6 +95,9 @@ def failure(crawler: Crawler) -> str | None:
     stats = crawler.stats.get_stats()
     if stats.get("finish_reason") is None:
         return "the crawl did not finish (see the log above)"
+    if stats.get("newsbot/failed"):
+        # A component that had to stop the crawl (the PostgreSQL sink whose database stayed away) says why.
+        return str(stats["newsbot/failed"])
     if stats.get("replay/no_cases"):
         return "nothing to replay (see the warning above)"
     unanswered = stats.get("replay/unanswered", 0)

@@ -29,14 +29,26 @@ from twisted.python.failure import Failure
 
 from newsbot.core.reasons import FETCH_REASONS, Reason
 
-__all__ = ["ARTICLE", "FETCH_REASONS", "DropLog", "DropLogFormatter", "Dropped", "Refused", "failure_reason",
-           "page_dropped"]
+__all__ = [
+    "ARTICLE",
+    "FETCH_REASONS",
+    "DropLog",
+    "DropLogFormatter",
+    "Dropped",
+    "Refused",
+    "drop_recorded",
+    "failure_reason",
+    "page_dropped",
+]
 
 logger = logging.getLogger(__name__)
 
 # Sent by a spider for a page it gives up on: page_dropped(url=..., reason=<Reason>, detail=..., level=...),
 # level being the logging level of its line (WARNING for a page judged, ERROR for one that could not be read).
 page_dropped = object()
+# Sent by DropLog for every drop it records, however it arrived: drop_recorded(url=..., reason=<Reason>,
+# detail=...). A sink that keeps drops elsewhere (newsbot.crawl.postgres) listens to this one signal.
+drop_recorded = object()
 
 # Request meta key: the article (its first page's URL) a request fetches a page of; its drop is the article's.
 ARTICLE = "newsbot_article"
@@ -134,6 +146,7 @@ class DropLog:
             self.crawler.stats.inc_value("newsbot/skipped/already_requested")
 
     def record(self, url: str, reason: Reason, detail: str) -> None:
+        self.crawler.signals.send_catch_log(drop_recorded, url=url, reason=reason, detail=detail)
         stats = self.crawler.stats
         stats.inc_value("newsbot/dropped")
         stats.inc_value(f"newsbot/dropped/{reason}")
