@@ -31,7 +31,7 @@ from newsbot.schema.arrow import (
     to_record,
     to_row,
 )
-from tools.bench import build_site_copy
+from tools.site_copies import build_site_copy
 
 from .conftest import ALL_CASES, FIXTURES, ROOT, assert_clean_log, crawl, feed_urls, scrapy, start_scrapy
 
@@ -210,7 +210,7 @@ def test_appending_to_a_file_that_is_not_our_parquet_keeps_it_and_writes_the_rec
 
 
 def test_a_killed_crawl_leaves_a_journal_and_the_next_run_loses_nothing(tmp_path):
-    tree = build_site_copy("sindonews", 40, tmp_path / "copy")
+    tree = build_site_copy("sindonews", 40, tmp_path / "copy", FIXTURES)
     out, seen = tmp_path / "feed.parquet", tmp_path / "seen.sqlite"
     journal = journal_path(out)
     args = ["crawl", "sindonews", "-a", f"replay={tree}", "-a", "discover=true", "-O", str(out),
