@@ -70,8 +70,9 @@ class Refused(IgnoreRequest):
         self.reason = reason
 
 
-# Scrapy's own refusals are plain IgnoreRequests that only their message tells apart.
-_SCRAPY_REFUSALS = (("robots.txt", Reason.ROBOTS), ("offsite", Reason.OFF_SITE),
+# Scrapy's own refusals are plain IgnoreRequests that only their message tells apart (a gzip bomb's names
+# DOWNLOAD_MAXSIZE; robots.txt, the off-site filter and the redirect limit name themselves).
+_SCRAPY_REFUSALS = (("MAXSIZE", Reason.TOO_LARGE), ("robots.txt", Reason.ROBOTS), ("offsite", Reason.OFF_SITE),
                     ("max redirections", Reason.REDIRECT_LOOP))
 
 
@@ -83,7 +84,7 @@ def failure_reason(failure: Failure) -> tuple[Reason, str]:
         return error.reason, message
     if isinstance(error, HttpError):
         return Reason.HTTP_ERROR, f"HTTP {error.response.status}"
-    if isinstance(error, DownloadCancelledError) or (isinstance(error, IgnoreRequest) and "MAXSIZE" in message):
+    if isinstance(error, DownloadCancelledError):
         return Reason.TOO_LARGE, message
     if isinstance(error, ResponseDataLossError):
         return Reason.TRUNCATED, message

@@ -50,6 +50,9 @@ class SeenStore:
             return False
         return self._db.execute("SELECT 1 FROM seen WHERE key = ?", (key,)).fetchone() is not None
 
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
+
     def add(self, keys: Iterable[str], url: str) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._db.executemany("INSERT OR IGNORE INTO seen (key, url, first_seen) VALUES (?, ?, ?)",
