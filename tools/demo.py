@@ -42,7 +42,8 @@ def run(fixtures: Path, output: Path) -> int:
         discover = get_rules(site).discovers and any(case.kind == "listing" for case in cases)
         # No seen-store: the demo shows the whole crawl every time it is run.
         cmd = crawl_command(site, {"replay": folder, "discover": discover}, feed=out,
-                            settings={"NEWSBOT_SEEN_STORE": "", "NEWSBOT_DROP_LOG": dropped_file},
+                            settings={"NEWSBOT_SEEN_STORE": "", "NEWSBOT_DROP_LOG": dropped_file,
+                                      "NEWSBOT_HEALTH_REPORT": dropped_file.with_name("demo-health.json")},
                             extra=["-O", str(out.with_suffix(".parquet")), "--logfile", str(log)])
         code = subprocess.run(cmd, env=crawl_env(), check=False).returncode
         records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
