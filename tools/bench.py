@@ -40,7 +40,7 @@ from newsbot.core.language import warm_up
 from newsbot.fixtures.case import Case, find_cases
 from newsbot.fixtures.tool import crawl, crawl_command, crawl_env, record_for, spider_for
 from newsbot.sites import get_rules
-from tools import bench_feeds, bench_warc
+from tools import bench_feeds, bench_postgres, bench_warc
 from tools.memory_probe import BENCH_SETTINGS
 from tools.site_copies import SITES, build_site_copy
 
@@ -500,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     report["warc"] = bench_warc.archive_bench(200 if args.smoke else args.warc_pages, rounds=1 if args.smoke else 2,
                                               fixtures=args.fixtures)
     report["feeds"] = _feed_costs(sites[0], pages, 1 if args.smoke else max(1, args.rounds), args.fixtures)
+    # A throw-away PostgreSQL server per run: left out of the smoke run, which CI makes.
+    report["postgres"] = None if args.smoke else bench_postgres.postgres_cost(1000, 3, sites[0], args.fixtures)
     report["accuracy"] = accuracy(samples)
     from tools.bench_real import real_pages_report
 
@@ -509,9 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     print_report(report)
     bench_warc.print_archive_bench(report["warc"])
     bench_feeds.print_feed_costs(report["feeds"])
+    if report["postgres"]:
+        bench_postgres.print_postgres_cost(report["postgres"])
     drew = chart(report, args.output / "bench.png")
     print(f"\nwrote {args.output / 'bench.json'}" + (f" and {args.output / 'bench.png'}" if drew else ""))
     failed = report["warc"]["failed"] or report["feeds"]["failed"] \
+        or (report["postgres"] is not None and any(report["postgres"]["exits"])) \
         or any(run["exit"] or run["records"] != pages for run in report["end_to_end"])
     return 1 if failed else 0
 
