@@ -63,6 +63,9 @@ def crawl_variant(tree: Path, site: str, name: str, *, feed: Iterable[str] = (),
         extra += ["-s", setting]
     cmd = crawl_command(site, {"replay": tree, "discover": "true"}, options, log_level="WARNING", extra=extra)
     env = crawl_env(BENCH_SETTINGS)
+    # The crawl runs in its own folder: the bench settings module (tools/) is found through the project root.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                      env.get("PYTHONPATH")]))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=run_dir, env=env, capture_output=True, text=True, check=False)
