@@ -17,6 +17,7 @@ from newsbot.archive.writer import write_cases
 from newsbot.fixtures import tool as fixtures
 from newsbot.fixtures.case import Case, find_cases
 from newsbot.fixtures.tool import record_for, spider_for
+from tools.debian import apt_install
 from tools.local_postgres import LocalPostgres
 from tools.local_redis import local_redis
 
@@ -60,13 +61,7 @@ def case_id(case: Case) -> str:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 and a free port, installed from Debian if missing; stopped by PID."""
     if shutil.which("redis-server") is None:
-        install = ["apt-get", "install", "-y", "-q", "redis-server"]
-        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-        done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            subprocess.run([*sudo, "apt-get", "update", "-q"], capture_output=True, check=False)
-            done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"could not install redis-server:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        apt_install("redis-server")
     with local_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
 

@@ -20,18 +20,14 @@ from pathlib import Path
 
 import psycopg
 
+from tools.debian import apt_install
+
 
 def server_binaries() -> Path:
     """The folder holding ``initdb`` and ``postgres``; installs Debian's ``postgresql`` if there is none."""
     found = _find_binaries()
     if found is None:
-        install = ["apt-get", "install", "-y", "-q", "postgresql"]
-        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-        done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            subprocess.run([*sudo, "apt-get", "update", "-q"], capture_output=True, check=False)
-            done = subprocess.run(sudo + install, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"could not install postgresql:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        apt_install("postgresql")
         found = _find_binaries()
     assert found is not None, "postgresql is installed but no initdb was found"
     return found
