@@ -54,7 +54,10 @@ def test_a_page_missing_from_the_archive_drops_its_article_as_not_in_archive(tmp
     no_page_2 = tmp_path / "no-page-2.warc.gz"
     write_cases([fallback], no_page_2, date=ARCHIVED, skip=[f"{fallback.url}?page=all", f"{fallback.url}?page=2"])
     code, records, log = crawl("tribun", {"warc": str(no_page_2)}, drop_log=tmp_path / "dropped.jsonl")
-    assert code == 0 and records == [], log[-3000:]
+    # Its only article lost to the archive's gap: the crawl wrote nothing because it could not, and says so.
+    assert code == 1 and records == [], log[-3000:]
+    assert log.rstrip().splitlines()[-1] == ("scrapy crawl: failed: nothing written, every request failed: "
+                                             "not-in-archive 1")
     [drop] = [json.loads(line) for line in (tmp_path / "dropped.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (drop["url"], drop["reason"]) == (fallback.url, "not-in-archive")
     stats = crawl_stats(log)

@@ -46,11 +46,13 @@ class Reason(StrEnum):
     BAD_HTTP_HEADERS = "bad-http-headers"
 
 
-# The reasons of pages that were never read: their request failed (after the retries) or was refused. A crawl
-# whose every page ended so wrote nothing because it could not, not because nothing was new.
+# The reasons of pages that were never read: their request failed (after the retries) or was refused, or the
+# archive a crawl reads from lacks the page or holds it broken. A crawl whose every page ended so wrote nothing
+# because it could not, not because nothing was new.
 FETCH_REASONS = frozenset({Reason.HTTP_ERROR, Reason.FETCH_FAILED, Reason.TRUNCATED, Reason.TOO_LARGE,
                            Reason.REDIRECT_LOOP, Reason.OFF_SITE, Reason.ROBOTS, Reason.UNSAFE_URL,
-                           Reason.NOT_IN_FIXTURES, Reason.IGNORED})
+                           Reason.NOT_IN_FIXTURES, Reason.IGNORED, Reason.NOT_IN_ARCHIVE, Reason.CORRUPT_GZIP,
+                           Reason.DIGEST_MISMATCH, Reason.BAD_HTTP_HEADERS})
 
 
 class Rejected(Exception):
