@@ -4,15 +4,16 @@ Site spiders are a name and a rules class; all extraction happens in :mod:`newsb
 site-specific fact about listings (URL patterns, sitemaps, index pages) lives in the site's rules. What is
 not a callback lives in a component of its own: the arguments (:mod:`newsbot.crawl.arguments`) and the
 settings they imply (:mod:`newsbot.crawl.addon`), the seen-store (:mod:`newsbot.crawl.seen`), the drop
-accounting (:mod:`newsbot.crawl.drops`), discovery, pagination and the run's limits (beside this module).
+accounting (:mod:`newsbot.crawl.drops`), discovery, pagination and the run's limits (beside this module); the
+listing callbacks are a mixin (:mod:`newsbot.spiders.listing`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -29,22 +30,19 @@ from newsbot.crawl.seen import ArticleKeys, seen_store
 from newsbot.items import Article
 from newsbot.middlewares import TRUSTED_URL, failure_level
 from newsbot.sites import get_rules
-from newsbot.sites.listings import Entry, ListingError, parse_feed, parse_sitemap
 from newsbot.spiders.discovery import Discovery, given_urls, nothing_to_replay, replayed_before, start_points
 from newsbot.spiders.limits import RunLimits
+from newsbot.spiders.listing import ListingCallbacks
 from newsbot.spiders.pagination import (
     PRIORITY_ARTICLE,
-    PRIORITY_LISTING,
     ArticlePages,
     StoredPage,
     page_request,
     parse_response,
 )
 
-_Listing = TypeVar("_Listing")
 
-
-class ArticleSpider(scrapy.Spider):
+class ArticleSpider(ListingCallbacks, scrapy.Spider):
     """Base of every newsbot spider; its arguments are :data:`newsbot.crawl.arguments.ARGUMENTS`.
 
     Without ``url`` (and without ``replay`` or ``warc``) the spider discovers articles from the site's
@@ -106,70 +104,11 @@ class ArticleSpider(scrapy.Spider):
             # A URL the user typed is theirs to choose, even a local one; links found in pages are not.
             yield self._article_request(url, {TRUSTED_URL: url})
 
-    def request_from_seed(self, seed: dict[str, Any]) -> scrapy.Request | None:
-        """A start point as a request: a listing (sitemap, feed, index page) or one article."""
-        url, kind = seed.get("url"), seed.get("kind", "article")
-        if not isinstance(url, str):
-            self.logger.error("ignored a seed without a url: %r", seed)
-            return None
-        if kind == "article":
-            return self._article_request(url)
-        callbacks = {"sitemap": self.parse_sitemap, "feed": self.parse_feed, "index": self.parse_index}
-        if kind not in callbacks:
-            self.logger.error("ignored a seed of unknown kind %r: %s", kind, url)
-            return None
-        # The site's own start points change between runs, so they are fetched again even on a resumed
-        # crawl (dont_filter); everything found in a page goes through the duplicate and off-site filters
-        # (Scrapy skips its off-site check for dont_filter requests).
-        return self._listing(url, callbacks[kind], root=True)
-
-    def _listing(self, url: str, callback: Any, *, root: bool = False) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.listing_failed, dont_filter=root,
-                              priority=PRIORITY_LISTING)
-
     def _article_request(self, url: str, meta: dict[str, Any] | None = None) -> scrapy.Request:
         # Every article requested is counted: records + drops + skipped must add up to this at the end.
         self.crawler.stats.inc_value("newsbot/articles")
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, priority=PRIORITY_ARTICLE,
                               meta={**(meta or {}), ARTICLE: url})
-
-    # Listings ---------------------------------------------------------------------------------------
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        if (sitemap := self._read(response, lambda: parse_sitemap(response.body))) is not None:
-            for url in self.discovery.sitemaps_to_follow(sitemap):
-                yield self._listing(url, self.parse_sitemap)
-            yield from self._articles(sitemap.entries, response.url)
-
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if (entries := self._read(response, lambda: parse_feed(response.body))) is not None:
-            yield from self._articles(entries, response.url)
-
-    def parse_index(self, response: Response) -> Iterator[scrapy.Request]:
-        if (page := self._read(response, lambda: parse_response(response))) is None:
-            return
-        entries = self.rules.index_entries(page)
-        yield from self._articles(entries, response.url)
-        if next_url := self.discovery.next_index_page(page, entries):
-            yield self._listing(next_url, self.parse_index)
-
-    def _read(self, response: Response, parse: Callable[[], _Listing]) -> _Listing | None:
-        """A listing, parsed; None (logged and counted) for one that cannot be read."""
-        try:
-            return parse()
-        except (ListingError, Rejected) as problem:
-            self.crawler.stats.inc_value("newsbot/listings/unreadable")
-            self.logger.error("listing %s unreadable: %s", response.url, problem)
-            return None
-
-    def _articles(self, entries: Iterable[Entry], listing: str) -> Iterator[scrapy.Request]:
-        for url, key in self.discovery.articles(entries, self.seen):
-            yield self._article_request(url, {"newsbot_key": key, "newsbot_listing": listing})
-
-    def listing_failed(self, failure: Failure) -> None:
-        errback_done(self.crawler, failure.request)
-        self.crawler.stats.inc_value("newsbot/listings/fetch_failed")
-        self.logger.log(failure_level(failure), "listing fetch failed for %s: %s", failure.request.url,
-                        failure.getErrorMessage())
 
     # Article pages --------------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
