@@ -42,7 +42,7 @@ from newsbot.fixtures.tool import crawl, crawl_command, crawl_env, record_for, s
 from newsbot.sites import get_rules
 from tools import bench_feeds, bench_postgres, bench_warc
 from tools.memory_probe import BENCH_SETTINGS
-from tools.site_copies import SITES, build_site_copy
+from tools.site_copies import SITES, build_site_copy, parse_arguments
 
 _TOKEN = re.compile(r"\w+")
 
@@ -479,12 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2,
                         help="end-to-end crawls per site (the sites take turns; the fastest round is reported)")
     parser.add_argument("--warc-pages", type=int, default=10_000, help="distinct article pages in the archive pass")
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"),
-                        help="the fixture tree the accuracy and the site copies are made of (default: ./fixtures)")
     parser.add_argument("--output", type=Path, default=Path("output"))
-    args = parser.parse_args(argv)
-    if not args.fixtures.is_dir():
-        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    args = parse_arguments(parser, argv, "the accuracy and the site copies")
     cases = [c for c in find_cases(args.fixtures) if c.kind == "article"]
     if args.smoke:
         cases = [c for c in cases if c.site in ("sindonews", "generic")]

@@ -198,17 +198,13 @@ def print_feed_costs(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tools.site_copies import build_site_copy
+    from tools.site_copies import build_site_copy, parse_arguments
 
     parser = argparse.ArgumentParser(prog="python -m tools.bench_feeds", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--site", default="sindonews")
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"),
-                        help="the fixture tree the site copy is made of (default: ./fixtures)")
-    args = parser.parse_args(argv)
-    if not args.fixtures.is_dir():
-        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    args = parse_arguments(parser, argv, "the site copy")
     with tempfile.TemporaryDirectory() as tmp:
         tree = build_site_copy(args.site, args.pages, Path(tmp), args.fixtures)
         result = feed_costs(tree, args.site, args.pages, rounds=args.rounds)

@@ -26,7 +26,7 @@ from typing import Any
 
 from newsbot.fixtures.tool import crawl_env
 from tools.memory_probe import BENCH_SETTINGS
-from tools.site_copies import build_site_copy
+from tools.site_copies import build_site_copy, parse_arguments
 
 TARGET_RATIO = 0.10
 
@@ -204,12 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--site", default="sindonews")
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"),
-                        help="the fixture tree the site copy is made of (default: ./fixtures)")
     parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
-    args = parser.parse_args(argv)
-    if not args.fixtures.is_dir():
-        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    args = parse_arguments(parser, argv, "the site copy")
     result = postgres_cost(args.pages, args.rounds, args.site, args.fixtures)
     print_postgres_cost(result)
     if args.output:

@@ -28,7 +28,7 @@ from typing import Any
 
 from newsbot.archive.writer import WarcFileWriter
 from newsbot.fixtures.tool import crawl_env
-from tools.site_copies import SITES, build_site_copy
+from tools.site_copies import SITES, build_site_copy, parse_arguments
 
 # Common Crawl's news files, for the files-per-hour estimate (see the README): about 1 GB of gzip each,
 # holding roughly 35,000 responses (30-40k). Reading one costs its gzip bytes at the measured rate; each
@@ -204,11 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_warc", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="default: ./fixtures")
     parser.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
-    args = parser.parse_args(argv)
-    if not args.fixtures.is_dir():
-        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    args = parse_arguments(parser, argv, "the archive's pages")
     result = archive_bench(args.pages, args.rounds, fixtures=args.fixtures)
     print_archive_bench(result)
     if args.output:

@@ -24,6 +24,7 @@ from pathlib import Path
 from newsbot.fixtures.case import find_cases
 from newsbot.fixtures.tool import crawl_command, crawl_env
 from newsbot.sites import RULES, get_rules
+from tools.site_copies import parse_arguments
 
 
 def run(fixtures: Path, output: Path) -> int:
@@ -69,11 +70,8 @@ def run(fixtures: Path, output: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="default: ./fixtures")
     parser.add_argument("output", type=Path, nargs="?", default=Path("output"), help="default: ./output")
-    args = parser.parse_args(argv)
-    if not args.fixtures.is_dir():
-        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    args = parse_arguments(parser, argv, "the demo's crawls")
     return run(args.fixtures, args.output)
 
 

@@ -8,6 +8,7 @@ Nothing here knows a site's URL shapes or body classes: they come from its rules
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,15 @@ def build_site_copy(site: str, pages: int, workdir: Path, fixtures: Path) -> Pat
     case = {"kind": "listing", "url": (rules.sitemaps or rules.feeds)[0], "responses": responses}
     (case_dir / "case.json").write_text(json.dumps(case), encoding="utf-8")
     return workdir / site
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None,
+                    made_of: str = "the site copies") -> argparse.Namespace:
+    """``parser``'s arguments with ``--fixtures DIR`` (default ./fixtures: what ``made_of`` is built from), a
+    folder that does not exist refused in one line and exit code 2 before any work starts."""
+    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"),
+                        help=f"the fixture tree, source of {made_of} (default: ./fixtures)")
+    args = parser.parse_args(argv)
+    if not args.fixtures.is_dir():
+        parser.exit(2, f"{parser.prog}: error: no fixture folder {args.fixtures} (give --fixtures DIR)\n")
+    return args

@@ -43,14 +43,16 @@ class FetchFailed(Exception):
         self.detail = detail
 
 
+@dataclass
 class ArticleDropped(Exception):
     """An article that does not become a record, under the URL the spider would drop it with."""
 
-    def __init__(self, url: str, reason: str, detail: str) -> None:
-        super().__init__(f"{url}: {reason}: {detail}")
-        self.url = url
-        self.reason = reason
-        self.detail = detail
+    url: str
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}: {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)

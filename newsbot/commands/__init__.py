@@ -19,7 +19,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
@@ -126,3 +126,20 @@ _KINDS: dict[type, tuple[Any, str]] = {
     float: (BaseSettings.getfloat, "a number"),
     dict: (BaseSettings.getdict, "a JSON object"),
 }
+
+
+class ProjectCommand(OneLineErrors):
+    """Mixin for a command of newsbot's own (``seed``, ``warc``), before :class:`ScrapyCommand`: run in the
+    project, starting what it needs itself rather than Scrapy's crawler process; a subclass names its ``usage``
+    and ``summary``. Not a ScrapyCommand itself, which Scrapy would list as a command of this package."""
+
+    requires_project = True
+    requires_crawler_process = False
+    usage: ClassVar[str] = "[options]"
+    summary: ClassVar[str] = ""
+
+    def syntax(self) -> str:
+        return self.usage
+
+    def short_desc(self) -> str:
+        return self.summary

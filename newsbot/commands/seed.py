@@ -18,7 +18,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict
 
-from newsbot.commands import OneLineErrors, check_settings
+from newsbot.commands import ProjectCommand, check_settings
 from newsbot.crawl import CannotStart, distributed
 from newsbot.crawl.arguments import read_arguments
 from newsbot.sites import RULES, get_rules
@@ -27,15 +27,9 @@ from newsbot.spiders.discovery import start_points
 ARGUMENTS = ("since", "until", "url")
 
 
-class Command(OneLineErrors, ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
-    def syntax(self) -> str:
-        return "[options] <site>"
-
-    def short_desc(self) -> str:
-        return "Push a site's start points into Redis for distributed workers"
+class Command(ProjectCommand, ScrapyCommand):
+    usage = "[options] <site>"
+    summary = "Push a site's start points into Redis for distributed workers"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -30,7 +30,7 @@ from scrapy.utils.log import configure_logging, get_scrapy_root_handler
 from newsbot.archive import expand_paths
 from newsbot.archive.batch import ArchivePass, PassResult
 from newsbot.archive.router import site_names
-from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
+from newsbot.commands import EXIT_FAILED, ProjectCommand, check_settings
 from newsbot.crawl.arguments import positive_int
 
 logger = logging.getLogger("newsbot.archive")
@@ -39,15 +39,9 @@ logger = logging.getLogger("newsbot.archive")
 FEED_NAME = "warc"
 
 
-class Command(OneLineErrors, ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
-    def syntax(self) -> str:
-        return "[options] PATH [PATH ...]"
-
-    def short_desc(self) -> str:
-        return "Extract the articles in WARC files (e.g. Common Crawl CC-NEWS) with the site rules"
+class Command(ProjectCommand, ScrapyCommand):
+    usage = "[options] PATH [PATH ...]"
+    summary = "Extract the articles in WARC files (e.g. Common Crawl CC-NEWS) with the site rules"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -9,7 +9,7 @@ has one row per member (a test holds them together).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class Reason(StrEnum):
@@ -60,6 +60,11 @@ class Rejected(Exception):
 
     reason: ClassVar[Reason]
 
+    def __init_subclass__(cls, reason: Reason | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if reason is not None:
+            cls.reason = reason
+
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail or self.reason)
         self.detail = detail
@@ -68,53 +73,37 @@ class Rejected(Exception):
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
 
-class EmptyPage(Rejected):
+class EmptyPage(Rejected, reason=Reason.EMPTY):
     """The response has no content at all."""
 
-    reason = Reason.EMPTY
 
-
-class NotHtml(Rejected):
+class NotHtml(Rejected, reason=Reason.NOT_HTML):
     """The response is not an HTML document (PDF, image, JSON, binary...)."""
 
-    reason = Reason.NOT_HTML
 
-
-class Unparseable(Rejected):
+class Unparseable(Rejected, reason=Reason.UNPARSEABLE):
     """The bytes could not be parsed into a document."""
 
-    reason = Reason.UNPARSEABLE
 
-
-class NotAnArticle(Rejected):
+class NotAnArticle(Rejected, reason=Reason.NOT_ARTICLE):
     """An HTML page, but not an article page (index, tag, video, error page...)."""
 
-    reason = Reason.NOT_ARTICLE
 
-
-class BodyTooShort(Rejected):
+class BodyTooShort(Rejected, reason=Reason.TOO_SHORT):
     """An article page whose extracted body is empty or too short to be a record."""
 
-    reason = Reason.TOO_SHORT
 
-
-class OutOfWindow(Rejected):
+class OutOfWindow(Rejected, reason=Reason.OUT_OF_WINDOW):
     """An article published outside the crawl's ``since``/``until`` window (known only once fetched)."""
 
-    reason = Reason.OUT_OF_WINDOW
 
-
-class Paywalled(Rejected):
+class Paywalled(Rejected, reason=Reason.PAYWALLED):
     """A paywalled article with no visible text at all: nothing to write until it is read with access."""
 
-    reason = Reason.PAYWALLED
 
-
-class ExtractionError(Rejected):
+class ExtractionError(Rejected, reason=Reason.EXTRACTION_ERROR):
     """A bug, not the page's fault: extraction raised an unexpected exception. The page is dropped with the
     exception's type and message, so the crawl goes on and the article is accounted for."""
-
-    reason = Reason.EXTRACTION_ERROR
 
 
 class MissingUrl(ValueError):

@@ -22,7 +22,20 @@ from newsbot.crawl import setting_path
 logger = logging.getLogger(__name__)
 
 
-class WarmUp:
+class OnSpiderOpened:
+    """An extension whose work is done once, in :meth:`spider_opened`."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OnSpiderOpened:
+        ext = cls()
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        return ext
+
+    def spider_opened(self) -> None:
+        raise NotImplementedError
+
+
+class WarmUp(OnSpiderOpened):
     """Prepares the process for a long crawl when the spider opens.
 
     - Loads langdetect's profiles, so the first record does not pay for them.
@@ -37,12 +50,6 @@ class WarmUp:
 
     GC_THRESHOLDS = (10_000, 20, 20)
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarmUp:
-        ext = cls()
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        return ext
-
     def spider_opened(self) -> None:
         warm_up()
         gc.collect()
@@ -50,7 +57,7 @@ class WarmUp:
         gc.set_threshold(*self.GC_THRESHOLDS)
 
 
-class LogLevelFloor:
+class LogLevelFloor(OnSpiderOpened):
     """Makes ``LOG_LEVEL`` the level of the loggers too, not only of Scrapy's handler.
 
     Scrapy sets the root logger to NOTSET (and its own ``scrapy`` logger to DEBUG) and filters at its handler,
@@ -60,12 +67,6 @@ class LogLevelFloor:
     Done when the spider opens, since each crawler resets the root logger when it starts. A process that
     installs its own logging (``LOG_INSTALL_ROOT_HANDLER = False``) is left alone.
     """
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> LogLevelFloor:
-        ext = cls()
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        return ext
 
     def spider_opened(self) -> None:
         handler = get_scrapy_root_handler()

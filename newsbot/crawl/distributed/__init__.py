@@ -122,6 +122,8 @@ class RedisSeenStore:
         return isinstance(item, str) and bool(self.server.sismember(self.key, item))
 
     def add(self, keys: Any, url: str) -> None:
+        # The SQLite store keeps each key's URL and date for a person reading it; the shared store is read by
+        # workers only, which need the keys alone: the URL would only add its bytes to every entry in memory.
         keys = list(dict.fromkeys(keys))
         if keys:
             self.server.sadd(self.key, *keys)
