@@ -136,7 +136,7 @@ def article_record(url: str, rules: SiteRules, fetcher: Fetcher, counts: Counter
         plan = rules.pagination(first)
     except Rejected as rejection:
         raise ArticleDropped(page.url, rejection.reason, rejection.detail) from None
-    if plan is None or plan.count <= 1:
+    if plan is None:
         return _build(rules, first, [first], 1, first.url, page.date)
     if plan.all_pages_url:
         try:
