@@ -218,6 +218,16 @@ def test_an_xml_sitemap_is_not_an_article():
         extract_article(sitemap, "https://warta.example/sitemap.xml", GENERIC, "application/xml")
 
 
+def test_a_page_trafilatura_gives_up_on_is_a_drop_not_a_warning_of_trafilatura(caplog):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(Rejected):
+        extract_article(b"<html><head><title>Kosong</title></head><body></body></html>", "https://warta.example/a",
+                        GENERIC, "text/html")
+    given_up = [r for r in caplog.records if r.name.startswith("trafilatura") and "discarding" in r.getMessage()]
+    assert given_up, "trafilatura did not give up on the page: the test page no longer tests anything"
+    assert {r.levelname for r in caplog.records if r.name.startswith("trafilatura")} == {"DEBUG"}
+
+
 LISTING_RESPONSES = [(case.site, url, stored) for case in find_cases(FIXTURES) if case.kind == "listing"
                      for url, stored in case.responses.items()]
 

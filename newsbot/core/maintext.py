@@ -18,6 +18,7 @@ Both then remove boilerplate blocks (:mod:`newsbot.core.blocks`) and boilerplate
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -45,6 +46,28 @@ GENERIC_PRECISION = Extractor(output_format="txt", comments=False, tables=True, 
                               links=False, dedup=False, fast=True, precision=True)
 GENERIC_BALANCED = Extractor(output_format="txt", comments=False, tables=True, images=False, formatting=False,
                              links=False, dedup=False, fast=False)
+
+
+
+class _OutcomesAreDebug(logging.Filter):
+    """trafilatura logs each document it gives up on as a WARNING or an ERROR ("discarding data", "empty HTML
+    tree", "no metadata"). Here that is an outcome, not a fault: the caller makes it a drop with its reason
+    (counted, in the drop log), so those lines are DEBUG, and a crawl's WARNINGs and ERRORs stay newsbot's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logging.DEBUG < record.levelno < logging.CRITICAL:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def _demote_trafilatura_outcomes() -> None:
+    # A logger's filters see only the records logged on that logger itself, so each of trafilatura's modules
+    # gets the filter (all are loaded by the import above).
+    for name in [name for name in logging.root.manager.loggerDict if name.partition(".")[0] == "trafilatura"]:
+        logging.getLogger(name).addFilter(_OutcomesAreDebug())
+
+
+_demote_trafilatura_outcomes()
 
 # Below this many words the precision pass has likely missed the article: the balanced pass is asked too.
 SECOND_PASS_WORDS = 100
