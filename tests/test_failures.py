@@ -29,6 +29,11 @@ TRIBUN_URLS = sorted(json.loads((case.directory / "expected.json").read_text(enc
 QUICK = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0.01"]
 
 
+def missing_under(tmp_path: Path, command: list[str], message: str) -> tuple[list[str], str]:
+    missing = str(tmp_path / "missing")
+    return [arg.replace("{missing}", missing) for arg in command], message.replace("{missing}", missing)
+
+
 def last_line(output: str) -> str:
     return output.rstrip("\n").rpartition("\n")[2]
 
@@ -40,7 +45,7 @@ def last_line(output: str) -> str:
     (["crawl", "tribun", "-a", "since=yesterday"], "since='yesterday' is not a date; use YYYY-MM-DD"),
     (["crawl", "tribun", "-a", "since=2026-11-02", "-a", "until=2026-11-01"],
      "since=2026-11-02 is after until=2026-11-01"),
-    (["crawl", "tribun", "-a", "replay=/nonexistent"], "replay: /nonexistent: no such fixture directory"),
+    (["crawl", "tribun", "-a", "replay={missing}"], "replay: {missing}: no such fixture directory"),
     (["crawl", "tribun", "-a", "replay=fixtures/tribun", "-a", "discover=maybe"],
      "discover='maybe': use true or false"),
     (["crawl", "generic"], "generic: this site has no listings to discover articles from; give an article with "
@@ -65,7 +70,9 @@ def last_line(output: str) -> str:
     (["seed", "tribun", "-a", "since=today", "-s", "REDIS_URL=redis://127.0.0.1:1/0"],
      "since='today' is not a date; use YYYY-MM-DD"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
-def test_a_usage_error_is_one_line_and_exit_code_2(command, message):
+def test_a_usage_error_is_one_line_and_exit_code_2(command, message, tmp_path):
+    # A folder this test knows is missing: on some machines /nonexistent exists (nobody's home directory).
+    command, message = missing_under(tmp_path, command, message)
     result = scrapy(*command)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""
@@ -215,14 +222,20 @@ def fixtures_tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["diff", "/nonexistent"], "newsbot-fixtures: error: /nonexistent: no such fixture directory"),
+    (["diff", "{missing}"], "newsbot-fixtures: error: {missing}: no such fixture directory"),
+    (["diff", "{empty}"], "newsbot-fixtures: error: {empty}: holds no article case (a case is a folder with a "
+                          "case.json)"),
     (["expect", "--site", "nosuch", "fixtures/tribun"], "newsbot-fixtures expect: error: argument --site: invalid "
                                                         "choice: 'nosuch'"),
     (["record", "nosuch", "/tmp/x", "https://example.com/"], "newsbot-fixtures record: error: argument site: "
                                                              "invalid choice: 'nosuch'"),
     (["diff", "--site", "bisnis", str(TRIBUN_CASE)], "is a tribun case (it is in a tribun folder), not bisnis"),
-], ids=["missing-folder", "unknown-site", "record-unknown-site", "site-mismatch"])
-def test_fixtures_tool_usage_errors_are_one_line(args, message):
+], ids=["missing-folder", "empty-folder", "unknown-site", "record-unknown-site", "site-mismatch"])
+def test_fixtures_tool_usage_errors_are_one_line(args, message, tmp_path):
+    args, message = missing_under(tmp_path, args, message)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args, message = [a.replace("{empty}", str(empty)) for a in args], message.replace("{empty}", str(empty))
     result = fixtures_tool(*args)
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()
