@@ -220,6 +220,27 @@ def test_usage_errors_are_one_line_and_exit_2(args, message, fixture_warc, tmp_p
     assert not (tmp_path / "out.jsonl").exists()
 
 
+def test_the_feed_is_json_lines_under_a_name_that_says_so_or_on_standard_output(fixture_warc, fixture_pass,
+                                                                                tmp_path):
+    for name, other in (("out.json", "crawl with -a warc=... to get JSON"),
+                        ("out.jsonl.gz", "to keep this name, say so: -O {path}:jsonlines")):
+        path = tmp_path / name
+        proc = scrapy_warc(fixture_warc, "-O", path, cwd=tmp_path)
+        assert proc.returncode == 2 and not path.exists()
+        assert proc.stderr.strip().splitlines() == [
+            f"scrapy warc: error: {path}: scrapy warc writes JSON Lines (-O out.jsonl); {other.format(path=path)}"]
+    records = [without_volatile(record) for record in fixture_pass[0]]
+    kept = tmp_path / "out.data"
+    proc = scrapy_warc(fixture_warc, "--generic", "-O", f"{kept}:jsonlines", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [without_volatile(json.loads(line)) for line in kept.read_text(encoding="utf-8").splitlines()] == records
+    # -O -: the records alone on standard output, the log on standard error.
+    proc = scrapy_warc(fixture_warc, "--generic", "-O", "-", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [without_volatile(json.loads(line)) for line in proc.stdout.splitlines()] == records
+    assert not (tmp_path / "-").exists()
+
+
 def _flaky(task: int, emit) -> None:
     if task == 2:
         os._exit(3)  # a worker killed mid-task (out of memory, a crash in a C library)

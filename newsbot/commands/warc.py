@@ -37,6 +37,9 @@ logger = logging.getLogger("newsbot.archive")
 
 # Where records and drops go when the command line names no feed: as a crawl's, under the name "warc".
 FEED_NAME = "warc"
+JSON_LINES_SUFFIXES = (".jsonl", ".jl", ".jsonlines", ".ndjson")
+# The formats a crawl's feed offers (``-a warc=`` reads the same archive into them).
+OTHER_FORMATS = {".json": "JSON", ".parquet": "PARQUET", ".csv": "CSV", ".xml": "XML"}
 
 
 class Command(ProjectCommand, ScrapyCommand):
@@ -69,11 +72,19 @@ class Command(ProjectCommand, ScrapyCommand):
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         template = {"name": FEED_NAME, "date": date}
         feed = opts.overwrite_output or opts.output or self.settings.get("NEWSBOT_FEED") % template
-        self.feed_path = Path(feed.removeprefix("file://").rsplit(":jsonlines", 1)[0])
-        if self.feed_path.suffix.lower() in (".parquet", ".csv", ".xml"):
-            # The pass writes its feed itself, as JSON Lines: a .parquet name would hold JSON Lines.
-            raise UsageError(f"{self.feed_path}: scrapy warc writes JSON Lines (-O out.jsonl); crawl with "
-                             f"-a warc=... to get {self.feed_path.suffix.lstrip('.').upper()}")
+        named, said = feed.removeprefix("file://"), feed.endswith(":jsonlines")
+        if named.removesuffix(":jsonlines") in ("-", "stdout:"):
+            # As Scrapy's -O -: the records on standard output (the log is on standard error), for a pipe.
+            named, said = "/dev/stdout", True
+        self.feed_path = Path(named.removesuffix(":jsonlines"))
+        suffix = self.feed_path.suffix.lower()
+        # The pass writes its feed itself, as JSON Lines: a name that promises another format (a .json array,
+        # a .parquet table, a .gz file) would hold JSON Lines, which its reader would refuse or misread.
+        if not said and suffix not in JSON_LINES_SUFFIXES:
+            other = OTHER_FORMATS.get(suffix)
+            raise UsageError(f"{self.feed_path}: scrapy warc writes JSON Lines (-O out.jsonl); " + (
+                f"crawl with -a warc=... to get {other}" if other
+                else f"to keep this name, say so: -O {self.feed_path}:jsonlines"))
         drop_log = self.settings.get("NEWSBOT_DROP_LOG")
         self.drop_path = Path(drop_log % template) if drop_log else None
         for output in filter(None, (self.feed_path, self.drop_path, Path(opts.stats) if opts.stats else None)):
