@@ -108,7 +108,8 @@ NEWSBOT_PROGRESS_INTERVAL = 60.0
 FEED_EXPORT_ENCODING = "utf-8"
 # CSV and XML cells a person can read: people as "name; name", nested fields as JSON (newsbot.crawl.exporters);
 # Parquet with the shipped Arrow schema, in row groups as records arrive (newsbot.crawl.parquet).
-FEED_EXPORTERS = {"csv": "newsbot.crawl.exporters.ArticleCsvExporter",
+FEED_EXPORTERS = {"json": "newsbot.crawl.exporters.ArticleJsonExporter",
+                  "csv": "newsbot.crawl.exporters.ArticleCsvExporter",
                   "xml": "newsbot.crawl.exporters.ArticleXmlExporter",
                   "parquet": "newsbot.crawl.parquet.ArticleParquetExporter"}
 # Where records go when the command line names no feed (-o/-O) and FEEDS is empty: one JSON Lines file per

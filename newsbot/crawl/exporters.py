@@ -20,11 +20,11 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from scrapy.exporters import CsvItemExporter, XmlItemExporter
+from scrapy.exporters import CsvItemExporter, JsonItemExporter, XmlItemExporter
 
+from newsbot.crawl.feeds import ARTICLE_FIELDS, TAIL, FeedTail
 from newsbot.items import Article, Person
 
-ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article)]
 PEOPLE_FIELDS = frozenset(name for name, hint in typing.get_type_hints(Article).items() if hint == list[Person])
 PEOPLE_SEPARATOR = "; "
 
@@ -58,9 +58,40 @@ class _ReadableCells:
         return cell(name, value)
 
 
+def _tail(file: Any) -> FeedTail | None:
+    """What the feed file already holds when the crawl appends to it (newsbot.crawl.feeds), else None."""
+    return getattr(getattr(file, "buffer", file), TAIL, None)
+
+
+class ArticleJsonExporter(JsonItemExporter):
+    """``-O out.json``: Scrapy's JSON array; appended to (``-o``), the same array goes on."""
+
+    def start_exporting(self) -> None:
+        tail = _tail(self.file)
+        if tail is None:
+            super().start_exporting()
+        else:
+            self.first_item = not tail.records
+            if not tail.records:
+                self._beautify_newline()
+
+
 class ArticleCsvExporter(_ReadableCells, CsvItemExporter):
-    """``-O out.csv``: one row per record, one readable cell per field."""
+    """``-O out.csv``: one row per record, one readable cell per field; appended to, no second header."""
+
+    def start_exporting(self) -> None:
+        # The columns were checked against the file's header before the crawl started (AppendCheck).
+        if _tail(self.stream) is not None:
+            self._headers_not_written = False
+        super().start_exporting()
 
 
 class ArticleXmlExporter(_ReadableCells, XmlItemExporter):
-    """``-O out.xml``: one ``<item>`` per record, one readable element per field."""
+    """``-O out.xml``: one ``<item>`` per record, one readable element per field; appended to, the items
+    go on under the file's one root element."""
+
+    def start_exporting(self) -> None:
+        # Appended to, the declaration and the root's start tag are in the file already; the generator keeps
+        # no stack of open elements, so the items and the root's end tag follow as in one run.
+        if _tail(self.stream) is None:
+            super().start_exporting()

@@ -1,38 +1,275 @@
-"""Feed files written through to the operating system record by record.
+"""Feed files written through to the operating system record by record, and appended to as one document.
 
 Scrapy's file storage buffers records in the process; a crawl that is killed loses that buffer although
 the seen-store may already list those articles. Writing unbuffered makes each record a single ``write``
 to the OS, so whatever a crawl has marked seen is already in the file when the process dies.
+
+Appending (``-o``, or the daily default feed) continues the file as one document of its format, as if one
+crawl had written it all: a JSON array gets more elements, an XML feed more ``<item>`` elements under its
+one root, a CSV file more rows under its one header line. Scrapy's exporters would start a second
+document (a second ``[``, ``<?xml``, header row), which no reader accepts. A crawl killed mid-record leaves
+that record half-written; it is cut, and since it was never marked seen it is written again, whole.
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from scrapy import Spider
+from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.utils.conf import feed_complete_default_values_from_settings
+
+from newsbot.crawl.extensions import feed_uri_params
+from newsbot.items import Article
 
 logger = logging.getLogger(__name__)
 
 
 # Formats whose files are not lines: appending to them is the exporter's business (newsbot.crawl.parquet).
 NOT_LINES = frozenset({"parquet"})
+# Formats with one record per line: JSON Lines, and the JSON array as Scrapy writes it (one element a line).
+RECORD_LINES = frozenset({"jsonlines", "jl", "json"})
+# The attribute of an opened feed file that tells its exporter what the file already holds.
+TAIL = "newsbot_tail"
+# The columns of a CSV feed, the elements of an XML item: the record's fields, in its declared order.
+ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article)]
+# How much of a file's end is read at first to find its last whole record (a record is at most a few MB).
+TAIL_WINDOW = 1 << 20
+
+
+class FeedTail(NamedTuple):
+    """What an existing feed file keeps when a crawl appends to it."""
+
+    keep: int  # its first ``keep`` bytes: the format's opening and every whole record
+    records: bool  # whether those bytes hold a record
+    closed: bool = False  # whether what goes is the document's end (a finished crawl's), not a half record
+
+
+class CannotAppend(ValueError):
+    """An existing feed file cannot be continued: it is not a document of the feed's format and columns."""
 
 
 class DurableFileFeedStorage(FileFeedStorage):
     def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None) -> None:
         super().__init__(uri, feed_options=feed_options)
-        self.format = (feed_options or {}).get("format")
+        self.options = feed_options or {}
+        self.format = self.options.get("format")
 
     def open(self, spider: Spider) -> IO[bytes]:
         path = Path(self.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if self.write_mode == "ab" and self.format not in NOT_LINES:
-            drop_partial_last_line(path)
-        return path.open(self.write_mode, buffering=0)
+        tail = None
+        # A post-processed feed (gzip...) is bytes of another format: its end is not a record's end.
+        if self.write_mode == "ab" and self.format not in NOT_LINES and not self.options.get("postprocessing"):
+            try:
+                tail = feed_tail(path, self.options)
+            except CannotAppend as exc:
+                # As the Parquet feed does: the file is kept untouched, and this crawl's records still written.
+                kept = free_name(path.with_name(f"{path.name}.unreadable"))
+                path.rename(kept)
+                logger.warning("%s cannot be appended to (%s); it is kept as %s and a new file is written",
+                               path, exc, kept)
+            else:
+                if tail is None:
+                    drop_partial_last_line(path)
+                else:
+                    _cut(path, tail)
+        file = path.open(self.write_mode, buffering=0)
+        setattr(file, TAIL, tail)
+        return file
+
+
+def feed_tail(path: Path, options: dict[str, Any]) -> FeedTail | None:
+    """Where the records of an existing JSON, XML or CSV feed file end, for appending to it; None for an
+    empty or missing file and for formats of lines (JSON Lines), whose last line is the last record.
+    Raises :class:`CannotAppend` when the file is not a feed of that format (a CSV file: with its columns)."""
+    reader = _TAILS.get(options.get("format", ""))
+    if reader is None or not path.is_file() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as file:
+        tail = reader(file, options)
+    if tail is None:
+        raise CannotAppend(f"it does not end in whole {options['format'].upper()} records")
+    if options["format"] == "csv" and (header := csv_header(path)) != (columns := csv_columns(options)):
+        raise CannotAppend(f"its columns are not this feed's: {_first_difference(header or [], columns)}")
+    return tail
+
+
+def _first_difference(found: list[str], wanted: list[str]) -> str:
+    for index, (has, writes) in enumerate(zip(found, wanted, strict=False), start=1):
+        if has != writes:
+            return f"column {index} is {has!r}, the feed's is {writes!r}"
+    return f"it has {len(found)} columns, the feed {len(wanted)}"
+
+
+def free_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... whichever does not exist yet."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def _windows(file: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The file's last TAIL_WINDOW bytes, then ever larger ends of it, up to the whole file: (offset, bytes)."""
+    size = file.seek(0, 2)
+    window = TAIL_WINDOW
+    while True:
+        start = max(0, size - window)
+        file.seek(start)
+        yield start, file.read()
+        if start == 0:
+            return
+        window *= 4
+
+
+def _json_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
+    # Scrapy's JSON feed: "[", then one element per line, elements separated by ",", then "]".
+    if not file.read(64).lstrip().startswith(b"["):
+        return None
+    for start, data in _windows(file):
+        body = data.rstrip()
+        if body.endswith(b"]"):
+            inner = data[:len(body) - 1].rstrip()
+            if inner.endswith(b"["):
+                return FeedTail(start + len(inner), False, closed=True)
+            return FeedTail(start + len(inner), True, closed=True) if inner.endswith(b"}") else None
+        # A crawl that stopped mid-array: keep up to the last element that is whole.
+        lines = data.split(b"\n")
+        offsets = [0]
+        for line in lines[:-1]:
+            offsets.append(offsets[-1] + len(line) + 1)
+        for offset, line in reversed(list(zip(offsets, lines, strict=True))[start > 0:]):
+            element = line.rstrip().removesuffix(b",").rstrip()
+            if element.lstrip() == b"[":
+                return FeedTail(start + offset + line.index(b"[") + 1, False)
+            if element.endswith(b"}") and _is_object(element):
+                return FeedTail(start + offset + len(element), True)
+    return None
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _xml_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
+    # Scrapy's XML feed: the declaration, "<items>", one "<item>...</item>" per record, "</items>". Element
+    # names cannot occur in the text between them, where "<" is always escaped.
+    root = options.get("item_export_kwargs", {}).get("root_element", "items").encode()
+    item = options.get("item_export_kwargs", {}).get("item_element", "item").encode()
+    opening = b"<%s>" % root
+    head = file.read(1024)
+    if not head.startswith(b"<?xml") or opening not in head:
+        return None
+    closing, item_end = b"</%s>" % root, b"</%s>" % item
+    for start, data in _windows(file):
+        body = data.rstrip()
+        if body.endswith(closing):
+            before = data[:len(body) - len(closing)]
+            if before.rstrip().endswith(item_end):
+                return FeedTail(start + len(before), True, closed=True)
+            return FeedTail(start + len(before), False, closed=True) if before.rstrip().endswith(opening) else None
+        end = data.rfind(item_end)
+        if end >= 0:
+            end += len(item_end)
+            return FeedTail(start + end + data[end:end + 1].count(b"\n"), True)
+        if start == 0 and (begin := data.find(opening)) >= 0:
+            end = begin + len(opening)
+            return FeedTail(end + data[end:end + 1].count(b"\n"), False)
+    return None
+
+
+def _csv_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
+    # Rows end in "\r\n" (the csv module's default); a field that holds a line break is quoted, so a row ends
+    # at the last "\r\n" before which the quotes are balanced.
+    head = file.read(1 << 16)
+    header_end = head.find(b"\r\n")
+    if header_end < 0:
+        return None
+    header_end += 2
+    quotes = 0
+    size = file.seek(0, 2)
+    last_start = max(0, size - TAIL_WINDOW)
+    file.seek(0)
+    while file.tell() < last_start:
+        quotes += file.read(min(1 << 24, last_start - file.tell())).count(b'"')
+    data = file.read()
+    end = len(data)
+    while (end := data.rfind(b"\r\n", 0, end)) >= 0:
+        if (quotes + data.count(b'"', 0, end)) % 2 == 0 and last_start + end + 2 >= header_end:
+            keep = last_start + end + 2
+            return FeedTail(keep, keep > header_end)
+    # The window held no row's end: the last row is longer than the window (or the file is no CSV).
+    return None if last_start == 0 else _csv_tail_whole(file, header_end)
+
+
+def _csv_tail_whole(file: IO[bytes], header_end: int) -> FeedTail | None:
+    file.seek(0)
+    data = file.read()
+    end = len(data)
+    while (end := data.rfind(b"\r\n", 0, end)) >= 0:
+        if data.count(b'"', 0, end) % 2 == 0:
+            return FeedTail(end + 2, end + 2 > header_end)
+    return None
+
+
+def csv_header(path: Path) -> list[str] | None:
+    """The column names of an existing CSV feed file (its first row), None when it is empty or missing."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as file:
+        first = file.read(1 << 16).partition(b"\r\n")[0]
+    return next(csv.reader(io.StringIO(first.decode("utf-8", "replace"))), [])
+
+
+def csv_columns(options: dict[str, Any]) -> list[str]:
+    """The header row a CSV feed with these options writes."""
+    fields = options.get("fields") or ARTICLE_FIELDS
+    return list(fields.values()) if isinstance(fields, dict) else list(fields)
+
+
+_TAILS = {"json": _json_tail, "xml": _xml_tail, "csv": _csv_tail}
+
+
+def _cut(path: Path, tail: FeedTail) -> None:
+    size = path.stat().st_size
+    if size == tail.keep:
+        return
+    with path.open("rb+") as file:
+        file.truncate(tail.keep)
+    if not tail.closed:
+        logger.warning("feed %s ended in a half-written record (%d bytes); it was cut and will be written again",
+                       path, size - tail.keep)
+
+
+def local_feeds(crawler: Crawler) -> list[tuple[Path, dict[str, Any]]]:
+    """The crawl's feeds that are local files, with their options completed from the settings."""
+    spider = crawler.spider
+    params = feed_uri_params({"name": spider.name if spider is not None else "crawl"}, spider)
+    feeds = []
+    for uri, options in crawler.settings.getdict("FEEDS").items():
+        try:
+            target = str(uri) % params
+        except (KeyError, ValueError, TypeError):
+            continue
+        if "://" in target and not target.startswith("file://"):
+            continue
+        options = feed_complete_default_values_from_settings(dict(options or {}), crawler.settings)
+        feeds.append((Path(target.removeprefix("file://")), options))
+    return feeds
 
 
 def drop_partial_last_line(path: Path) -> None:
@@ -66,7 +303,8 @@ def drop_partial_last_line(path: Path) -> None:
 
 
 def last_records(path: Path, tail_bytes: int = 1 << 20) -> list[dict[str, Any]]:
-    """The complete records in the last ``tail_bytes`` of a JSON Lines feed (a half-written line is skipped)."""
+    """The complete records in the last ``tail_bytes`` of a JSON Lines feed, or of a JSON array feed, which
+    Scrapy writes one element a line (a half-written line is skipped)."""
     with path.open("rb") as file:
         size = file.seek(0, 2)
         file.seek(max(0, size - tail_bytes))
@@ -77,7 +315,7 @@ def last_records(path: Path, tail_bytes: int = 1 << 20) -> list[dict[str, Any]]:
     records = []
     for line in lines[:-1]:  # the last piece has no newline: empty, or a record still being written
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip().removesuffix(b","))
         except ValueError:
             continue
         if isinstance(record, dict):

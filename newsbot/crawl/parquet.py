@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
-from newsbot.crawl.feeds import drop_partial_last_line
+from newsbot.crawl.feeds import drop_partial_last_line, free_name
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -152,7 +152,7 @@ class ArticleParquetExporter(BaseItemExporter):
                     raise ValueError("its columns are not this feed's")
             except (OSError, ValueError, self._pa.ArrowException) as exc:
                 # Not a Parquet file, or not one of ours: kept untouched, and this crawl's records still written.
-                kept = _free_name(earlier.with_name(f"{Path(self.file.name).name}.unreadable"))
+                kept = free_name(earlier.with_name(f"{Path(self.file.name).name}.unreadable"))
                 earlier.rename(kept)
                 logger.warning("%s cannot be appended to (%s); it is kept as %s and a new file is written",
                                self.file.name, exc, kept)
@@ -166,15 +166,6 @@ class ArticleParquetExporter(BaseItemExporter):
         logger.warning("%s: the crawl writing it was stopped before its footer; its %d records, kept in %s, are "
                        "written first", self.file.name, count, journal)
         return earlier, _journal_records(journal)
-
-
-def _free_name(path: Path) -> Path:
-    n = 1
-    candidate = path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
 
 
 def _journal_records(journal: Path) -> Iterator[dict[str, Any]]:

@@ -19,8 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsbot.crawl import distributed
-from newsbot.crawl.extensions import feed_uri_params
-from newsbot.crawl.feeds import last_records
+from newsbot.crawl.feeds import RECORD_LINES, last_records, local_feeds
 from newsbot.items import Article
 
 _SCHEMA = """
@@ -100,7 +99,9 @@ class SeenRecorder:
 
     def spider_opened(self) -> None:
         self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
-        for path in self._local_feed_paths():
+        for path, options in local_feeds(self.crawler):
+            if not path.is_file() or options.get("format") not in RECORD_LINES:
+                continue
             for record in last_records(path):
                 self.store.add(self._keys(record.get("url"), record.get("canonicalUrl")), record.get("url") or "")
 
@@ -116,20 +117,6 @@ class SeenRecorder:
         rules = getattr(self.crawler.spider, "rules", None)
         key = rules.article_key if rules is not None else str
         return [key(u) for u in urls if isinstance(u, str) and u]
-
-    def _local_feed_paths(self) -> list[Path]:
-        spider = self.crawler.spider
-        params = feed_uri_params({"name": spider.name if spider is not None else "crawl"}, spider)
-        paths = []
-        for uri in self.crawler.settings.getdict("FEEDS"):
-            try:
-                target = str(uri) % params
-            except (KeyError, ValueError, TypeError):
-                continue
-            if "://" in target and not target.startswith("file://"):
-                continue
-            paths.append(Path(target.removeprefix("file://")))
-        return [p for p in paths if p.is_file()]
 
 
 def seen_store(crawler: Crawler) -> ArticleKeys | None:
