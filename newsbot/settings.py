@@ -116,7 +116,8 @@ FEED_EXPORTERS = {"json": "newsbot.crawl.exporters.ArticleJsonExporter",
 # site and crawl day. Set FEEDS to send records elsewhere instead.
 NEWSBOT_FEED = "output/%(name)s/%(date)s.jsonl"
 FEED_URI_PARAMS = "newsbot.crawl.extensions.feed_uri_params"
-FEED_STORAGES = {"": "newsbot.crawl.feeds.DurableFileFeedStorage", "file": "newsbot.crawl.feeds.DurableFileFeedStorage"}
+FEED_STORAGES = {"": "newsbot.crawl.feeds.DurableFileFeedStorage", "file": "newsbot.crawl.feeds.DurableFileFeedStorage",
+                 "stdout": "newsbot.crawl.feeds.PipeFeedStorage"}
 
 # Every article page that did not become a record, with its URL and reason; "" keeps only the counts.
 NEWSBOT_DROP_LOG = "output/%(name)s/dropped-%(date)s.jsonl"

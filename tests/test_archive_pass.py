@@ -6,6 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from newsbot.archive.writer import write_cases
 from newsbot.fixtures.case import Case
 from newsbot.fixtures.tool import record_for, without_volatile
 
-from .conftest import ALL_CASES, FIXTURES, case_id
+from .conftest import ALL_CASES, FIXTURES, assert_clean_log, case_id
 from .warcs import (
     ARCHIVED,
     Archived,
@@ -239,6 +242,24 @@ def test_the_feed_is_json_lines_under_a_name_that_says_so_or_on_standard_output(
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [without_volatile(json.loads(line)) for line in proc.stdout.splitlines()] == records
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_reader_that_stops_reading_standard_output_stops_the_pass_quietly(fixture_warc, tmp_path, processes):
+    # `scrapy warc ... -O - | head -1`: the pipe holds less than the pass writes, so the writer meets its end.
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings"}
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "warc", str(fixture_warc), "--generic", "-O", "-",
+                             "--processes", processes, "-s", f"NEWSBOT_DROP_LOG={tmp_path / 'dropped.jsonl'}"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    log = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 141, log[-3000:]
+    assert first["url"].startswith("https://")
+    assert_clean_log(log)
+    assert re.fullmatch(r"scrapy warc: stopped: standard output was closed by its reader after \d+ records",
+                        log.strip().splitlines()[-1]), log[-3000:]
 
 
 def _flaky(task: int, emit) -> None:

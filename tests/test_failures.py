@@ -18,8 +18,10 @@ from pathlib import Path
 import lxml.etree
 import pytest
 
+from tools.site_copies import build_site_copy
+
 from . import offline
-from .conftest import ALL_CASES, FIXTURES, ROOT, SCRAPY_ENV, crawl, crawl_stats, scrapy
+from .conftest import ALL_CASES, FIXTURES, ROOT, SCRAPY_ENV, assert_clean_log, crawl, crawl_stats, feed_urls, scrapy
 
 TRIBUN_CASE = FIXTURES / "tribun" / "id-url-2026"
 TRIBUN_URL = json.loads((TRIBUN_CASE / "case.json").read_text(encoding="utf-8"))["url"]
@@ -191,6 +193,36 @@ def readable(name: str, value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def test_a_reader_that_stops_reading_standard_output_stops_the_crawl_and_loses_nothing(tmp_path):
+    # `scrapy crawl ... -O -:jsonlines | head -1`, with more records than a pipe holds.
+    tree = build_site_copy("sindonews", 60, tmp_path / "copy", FIXTURES)
+    seen = tmp_path / "seen.sqlite"
+    command = ["crawl", "sindonews", "-a", f"replay={tree}", "-a", "discover=true", "-O", "-:jsonlines",
+               "-s", f"NEWSBOT_SEEN_STORE={seen}", "-s", "NEWSBOT_DROP_LOG=", "-s", "NEWSBOT_HEALTH_REPORT="]
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", *command], cwd=ROOT, env=SCRAPY_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    log = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=240) == 141, log[-3000:]
+    assert_clean_log(log)
+    stopped = re.fullmatch(r"scrapy crawl: stopped: standard output was closed by its reader after (\d+) records",
+                           last_line(log))
+    assert stopped, log[-3000:]
+    assert "Standard output (stdout) storage does not support overwriting" not in log
+    delivered = int(stopped[1])
+    assert 1 <= delivered < 60 and first["site"] == "sindonews"
+    # What reached the pipe is seen; whatever the crawl scraped after the reader left is not, so the next
+    # crawl writes exactly the rest.
+    out = tmp_path / "rest.jsonl"
+    result = scrapy("crawl", "sindonews", "-a", f"replay={tree}", "-a", "discover=true", "-O", str(out),
+                    "-s", f"NEWSBOT_SEEN_STORE={seen}", "-s", "NEWSBOT_DROP_LOG=", "-s", "NEWSBOT_HEALTH_REPORT=")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rest = feed_urls(out)
+    assert len(rest) == 60 - delivered and first["url"] not in rest
 
 
 def test_csv_and_xml_feeds_have_readable_cells_in_the_record_s_field_order(tmp_path):

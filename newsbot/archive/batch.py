@@ -49,7 +49,7 @@ from newsbot.archive.reader import (
     segments,
 )
 from newsbot.archive.router import ARTICLE, Route, Router
-from newsbot.archive.workers import run_tasks
+from newsbot.archive.workers import StopPass, run_tasks
 from newsbot.core.language import warm_up
 from newsbot.core.reasons import Reason
 from newsbot.crawl.extensions import WarmUp, rss_mb
@@ -153,6 +153,14 @@ def _state() -> PassState:
 
 
 # Phase 1: read segments ---------------------------------------------------------------------------------
+class OutputClosed(StopPass):
+    """The feed is a pipe whose reader has stopped reading (``scrapy warc ... -O - | head``)."""
+
+    def __init__(self, records: int) -> None:
+        super().__init__(f"standard output was closed by its reader after {records} records")
+        self.records = records
+
+
 class _Deferral(Exception):
     """The article needs a record other than the one in hand."""
 
@@ -427,9 +435,12 @@ class ArchivePass:
             self._drop(written.site, written.url, Reason.DUPLICATE, f"duplicate of an earlier record: {written.url}")
             return
         self.seen.update(keys)
-        self.counts[f"{written.site}/records"] += 1
         if self._feed is not None:
-            self._feed.write(written.line.encode("utf-8") + b"\n")
+            try:
+                self._feed.write(written.line.encode("utf-8") + b"\n")
+            except BrokenPipeError:
+                raise OutputClosed(sum(v for k, v in self.counts.items() if k.endswith("/records"))) from None
+        self.counts[f"{written.site}/records"] += 1
 
     def _drop(self, site: str, url: str, reason: str, detail: str) -> None:
         self.counts[f"{site}/dropped/{reason}"] += 1

@@ -24,6 +24,11 @@ logger = logging.getLogger(__name__)
 Task = Callable[[Any, Callable[[Any], None]], None]
 
 
+class StopPass(Exception):
+    """Raised by a result handler to end the whole pass at once (its output is gone): not one task's
+    failure, and the workers are stopped."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Control:
     """A worker's word to the parent between results: ready for a task, done with one, or failed it."""
@@ -66,6 +71,8 @@ def run_tasks(function: Task, tasks: Sequence[Any], processes: int, handle: Call
         for task in tasks:
             try:
                 function(task, handle)
+            except StopPass:
+                raise
             except Exception:
                 lost["failed"] += 1
                 logger.error("archive pass: %s failed; its remaining records are lost:\n%s",
@@ -97,30 +104,35 @@ def run_tasks(function: Task, tasks: Sequence[Any], processes: int, handle: Call
 
     for _ in range(min(processes, len(tasks))):
         start_worker()
-    while workers:
-        by_sentinel = {process.sentinel: conn for conn, process in workers.items()}
-        for ready in wait([*workers, *by_sentinel]):
-            conn = by_sentinel.get(ready, ready)  # type: ignore[arg-type]
-            if conn not in workers:
-                continue
-            try:
-                if ready is conn:
-                    receive(conn)
+    try:
+        while workers:
+            by_sentinel = {process.sentinel: conn for conn, process in workers.items()}
+            for ready in wait([*workers, *by_sentinel]):
+                conn = by_sentinel.get(ready, ready)  # type: ignore[arg-type]
+                if conn not in workers:
                     continue
-                while conn.poll():  # what it sent before it ended
-                    receive(conn)
-            except (EOFError, OSError):
-                pass  # it has ended: everything it sent is read
-            process = workers.pop(conn)
-            process.join()
-            held = running.pop(conn)
-            conn.close()
-            if held is not None:
-                lost["died"] += 1
-                logger.error("archive pass: a worker died (exit code %s) reading %s; its remaining records are "
-                             "lost", process.exitcode, describe(tasks[held]))
-                if pending:
-                    start_worker()
+                try:
+                    if ready is conn:
+                        receive(conn)
+                        continue
+                    while conn.poll():  # what it sent before it ended
+                        receive(conn)
+                except (EOFError, OSError):
+                    pass  # it has ended: everything it sent is read
+                process = workers.pop(conn)
+                process.join()
+                held = running.pop(conn)
+                conn.close()
+                if held is not None:
+                    lost["died"] += 1
+                    logger.error("archive pass: a worker died (exit code %s) reading %s; its remaining records are "
+                                 "lost", process.exitcode, describe(tasks[held]))
+                    if pending:
+                        start_worker()
+    except StopPass:
+        for process in workers.values():
+            process.terminate()
+        raise
     if pending:
         # Every worker ended before taking these (it died starting up): nothing is left to run them.
         lost["died"] += len(pending)

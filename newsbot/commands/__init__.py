@@ -30,6 +30,8 @@ from newsbot.crawl import CannotStart, distributed, postgres
 from newsbot.crawl.arguments import ArgumentError
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
+# 128 + SIGPIPE: what a shell reports for a writer whose reader went away (``-O - | head``).
+EXIT_PIPE_CLOSED = 141
 
 
 class OneLineErrors:
@@ -79,7 +81,7 @@ class OneLineErrors:
         # Whatever the crawl logged went to the log; this line goes to the terminal, and is the last one.
         for handler in logging.root.handlers:
             handler.flush()
-        kind = "error" if code == EXIT_USAGE else "failed"
+        kind = {EXIT_USAGE: "error", EXIT_PIPE_CLOSED: "stopped"}.get(code, "failed")
         print(f"scrapy {self.command_name}: {kind}: {message}", file=sys.stderr, flush=True)
         raise SystemExit(code)
 

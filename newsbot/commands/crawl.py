@@ -19,10 +19,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from newsbot.commands import EXIT_FAILED, OneLineErrors, check_settings
+from newsbot.commands import EXIT_FAILED, EXIT_PIPE_CLOSED, OneLineErrors, check_settings
 from newsbot.crawl import CannotStart
 from newsbot.crawl.arguments import ArgumentError
 from newsbot.crawl.drops import FETCH_REASONS
+from newsbot.crawl.feeds import OUTPUT_CLOSED
 from newsbot.spiders.base import ArticleSpider
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Command(OneLineErrors, ScrapyCrawlCommand):
                 "scrapy crawl <spider> -a help=true lists its arguments (-a NAME=VALUE), one line each. "
                 "Exit code 0: done; 1: nothing could be written, a replayed request had no fixture, the "
                 "crawl could not start, or its PostgreSQL database went away; 2: a usage error, reported "
-                "before anything starts.")
+                "before anything starts; 141: standard output (-O -) was closed by its reader.")
 
     def check_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -70,6 +71,9 @@ class Command(OneLineErrors, ScrapyCrawlCommand):
             self.fail(f"the crawl could not start: {type(error).__name__}: {error}", EXIT_FAILED)
         if self.crawler_process.bootstrap_failed:
             self.fail("the crawl could not start (see the log above)", EXIT_FAILED)
+        closed = crawler.stats.get_value(OUTPUT_CLOSED)
+        if closed is not None:
+            self.fail(f"standard output was closed by its reader after {closed} records", EXIT_PIPE_CLOSED)
         why = failure(crawler)
         if why:
             self.fail(why, EXIT_FAILED)

@@ -11,7 +11,7 @@ records come from the same extraction core the spiders call (see :mod:`newsbot.a
 
 Exit codes: 0 done; 1 nothing could be read (every file unreadable) or part of the pass failed; 2 a usage
 error (bad path, no file matched, unknown site, an output it cannot write), reported in one line; 130
-interrupted (Ctrl-C).
+interrupted (Ctrl-C); 141 standard output closed by its reader (``-O - | head``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging, get_scrapy_root_handler
 
 from newsbot.archive import expand_paths
-from newsbot.archive.batch import ArchivePass, PassResult
+from newsbot.archive.batch import ArchivePass, OutputClosed, PassResult
 from newsbot.archive.router import site_names
-from newsbot.commands import EXIT_FAILED, ProjectCommand, check_settings
+from newsbot.commands import EXIT_FAILED, EXIT_PIPE_CLOSED, ProjectCommand, check_settings
 from newsbot.crawl.arguments import positive_int
 
 logger = logging.getLogger("newsbot.archive")
@@ -111,6 +111,10 @@ class Command(ProjectCommand, ScrapyCommand):
             print(f"scrapy warc: interrupted; {self.feed_path} holds the records written so far", file=sys.stderr)
             self.exitcode = 130
             return
+        except OutputClosed as closed:
+            # As a Unix filter under `| head`: a reader that has what it wants is no error to report at length;
+            # the status is the one a shell gives a writer ended by SIGPIPE, so a script can tell.
+            self.fail(str(closed), EXIT_PIPE_CLOSED)
         for line in summary_lines(result):
             logger.info("%s", line)
         if opts.stats:

@@ -18,14 +18,17 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.extensions.feedexport import FileFeedStorage, StdoutFeedStorage
 from scrapy.utils.conf import feed_complete_default_values_from_settings
+from scrapy.utils.defer import deferred_from_coro
 
 from newsbot.crawl.extensions import feed_uri_params
 from newsbot.items import Article
@@ -85,6 +88,95 @@ class DurableFileFeedStorage(FileFeedStorage):
         file = path.open(self.write_mode, buffering=0)
         setattr(file, TAIL, tail)
         return file
+
+
+# Stats key: how many records had gone to standard output when its reader closed it (``-O - | head``).
+OUTPUT_CLOSED = "newsbot/output_closed"
+
+
+class PipeFeedStorage(StdoutFeedStorage):
+    """``-O -`` (``stdout:``): the records on standard output, each written through as it comes.
+
+    When the reader stops reading (``| head``), the crawl stops, as a Unix filter does, instead of logging
+    a traceback for every record after it; no record that did not reach the pipe is marked seen
+    (:func:`output_closed`), so a later crawl writes them.
+    """
+
+    def __init__(self, uri: str, _stdout: IO[bytes] | None = None, *,
+                 feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None) -> None:
+        # -O - is the natural way to ask for standard output: Scrapy's warning that a pipe cannot be
+        # overwritten tells the user nothing.
+        super().__init__(uri, _stdout, feed_options={**(feed_options or {}), "overwrite": False})
+        self.crawler = crawler
+        self.pipe: _Pipe | None = None
+        self.delivered = 0
+        if crawler is not None:
+            # Connected after the feed exporter, which writes the record: this sees whether it got through.
+            # (Here, not in open(): the exporter may open the feed while handling the first record.)
+            crawler.signals.connect(self._scraped, signal=signals.item_scraped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, uri: str, *,
+                     feed_options: dict[str, Any] | None = None) -> PipeFeedStorage:
+        return cls(uri, feed_options=feed_options, crawler=crawler)
+
+    def open(self, spider: Spider) -> IO[bytes]:
+        stream = self._stdout if self._stdout is not sys.stdout.buffer else None
+        self.pipe = _Pipe(stream, self._reader_gone)
+        return self.pipe  # type: ignore[return-value]
+
+    def _scraped(self) -> None:
+        if self.pipe is not None and not self.pipe.gone:
+            self.delivered += 1
+
+    def _reader_gone(self) -> None:
+        if self.crawler is None or self.crawler.stats.get_value(OUTPUT_CLOSED) is not None:
+            return
+        records = self.delivered
+        self.crawler.stats.set_value(OUTPUT_CLOSED, records)
+        logger.info("standard output was closed by its reader after %d records: the crawl stops", records)
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason="output_closed"))
+
+
+class _Pipe(io.RawIOBase):
+    """Standard output, unbuffered: a write goes to the pipe at once, or, once the reader has gone, nowhere."""
+
+    def __init__(self, stream: IO[bytes] | None, reader_gone: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self.reader_gone = reader_gone
+        self.gone = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        size = len(data)
+        if self.gone:
+            return size
+        try:
+            if self.stream is not None:
+                self.stream.write(data)
+                self.stream.flush()
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(sys.stdout.fileno(), view):]
+        except BrokenPipeError:
+            self.gone = True
+            self.reader_gone()
+        return size
+
+    def close(self) -> None:
+        # Standard output stays open for whatever else the process prints.
+        super().close()
+
+
+def output_closed(crawler: Crawler) -> bool:
+    """Whether the crawl's standard-output feed lost its reader: from then on no record reaches it."""
+    return crawler.stats.get_value(OUTPUT_CLOSED) is not None
 
 
 def feed_tail(path: Path, options: dict[str, Any]) -> FeedTail | None:

@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsbot.crawl import distributed
-from newsbot.crawl.feeds import RECORD_LINES, last_records, local_feeds
+from newsbot.crawl.feeds import RECORD_LINES, last_records, local_feeds, output_closed
 from newsbot.items import Article
 
 _SCHEMA = """
@@ -106,7 +106,8 @@ class SeenRecorder:
                 self.store.add(self._keys(record.get("url"), record.get("canonicalUrl")), record.get("url") or "")
 
     def item_scraped(self, item: Any) -> None:
-        if isinstance(item, Article):
+        # After the exporter: once standard output has lost its reader, a record scraped did not reach it.
+        if isinstance(item, Article) and not output_closed(self.crawler):
             self.store.add(self._keys(item.url, item.canonicalUrl), item.url)
 
     def spider_closed(self) -> None:
