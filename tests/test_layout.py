@@ -1,8 +1,10 @@
-"""The import graph the layout promises: the fixture format needs no Scrapy, and no crawl imports the tooling."""
+"""The layout the README promises: the fixture format needs no Scrapy, no crawl imports the tooling, the
+README names every module, and its links and docs/'s lead somewhere."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +76,57 @@ def test_the_readme_layout_names_every_folder_and_tool():
     missing += sorted(f"newsbot/{name}" for name in modules if name not in section)
     missing += sorted(f"tools/{name}.py" for name in tools if name not in section)
     assert missing == []
+
+
+# The README and docs/ -----------------------------------------------------------------------------------------
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _outside_code_blocks(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+
+
+def _prose(text: str) -> str:
+    """The text outside code: a link-like ``a[1](x)`` in a code block or span is no link."""
+    return re.sub(r"`[^`\n]*`", "", _outside_code_blocks(text))
+
+
+def _anchors(text: str) -> set[str]:
+    """The anchors GitHub gives the headings of a page: lower case, punctuation dropped, spaces as hyphens,
+    a repeated heading numbered from 1."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} (.+?)\s*$", _outside_code_blocks(text), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        anchor, number = slug, 0
+        while anchor in anchors:
+            number += 1
+            anchor = f"{slug}-{number}"
+        anchors.add(anchor)
+    return anchors
+
+
+def test_every_relative_link_of_the_readme_and_docs_points_at_a_file_and_heading_that_exist():
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page.read_text(encoding="utf-8"))):
+            if re.match(r"[a-z][a-z+.-]*:", target):  # https:, mailto:: not ours to check
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}: no such file")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked.read_text(encoding="utf-8")):
+                broken.append(f"{page.relative_to(ROOT)}: {target}: no such heading")
+    assert broken == []
+
+
+def test_the_link_check_sees_links_and_headings_as_github_does():
+    assert _anchors("# Web archives (WARC)\n## `scrapy warc`: the pass\n## Notes\n## Notes\n```\n# no\n```\n") == {
+        "web-archives-warc", "scrapy-warc-the-pass", "notes", "notes-1"}
+    assert re.findall(r"\]\(([^)\s]+)\)", _prose("[a](docs/x.md#y) `[b](c)`\n```\n[d](e)\n```\n")) == [
+        "docs/x.md#y"]
+
+
+def test_the_readme_stays_a_readme():
+    # The reference lives in docs/; the README carries what a user needs first.
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) < 450

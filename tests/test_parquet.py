@@ -248,28 +248,28 @@ def test_a_killed_crawl_leaves_a_journal_and_the_next_run_loses_nothing(tmp_path
 
 
 
-# The README's snippets --------------------------------------------------------------------------------------
-def readme_snippets() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Using the records\n", 1)[1].split("\n## ", 1)[0]
+# The snippets of docs/output.md (the README links to them) -------------------------------------------------
+def output_doc_snippets() -> list[str]:
+    page = (ROOT / "docs" / "output.md").read_text(encoding="utf-8")
+    section = page.split("## Using the records\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
-def test_the_readme_has_pandas_duckdb_and_pyarrow_snippets():
-    snippets = readme_snippets()
+def test_the_output_doc_has_pandas_duckdb_and_pyarrow_snippets():
+    snippets = output_doc_snippets()
     assert [next(m for m in ("pandas", "duckdb", "pyarrow") if f"import {m}" in s) for s in snippets] == [
         "pandas", "duckdb", "pyarrow"]
 
 
 @pytest.mark.parametrize("index", range(3), ids=["pandas", "duckdb", "pyarrow"])
-def test_readme_snippets_run_on_demo_style_output(feeds, tmp_path, index):
+def test_output_doc_snippets_run_on_demo_style_output(feeds, tmp_path, index):
     root, records = feeds
     for site in SITES:  # the demo's layout: output/<site>/demo.jsonl next to demo.parquet
         (tmp_path / "output" / site).mkdir(parents=True)
         (tmp_path / "output" / site / "demo.parquet").write_bytes((root / site / "demo.parquet").read_bytes())
         (tmp_path / "output" / site / "demo.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[site]), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-c", readme_snippets()[index]], cwd=tmp_path, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", output_doc_snippets()[index]], cwd=tmp_path, capture_output=True,
                             text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     dated = sum(1 for rs in records.values() for r in rs if r["datePublished"])

@@ -30,7 +30,7 @@ from newsbot.archive.writer import WarcFileWriter
 from newsbot.fixtures.tool import crawl_env
 from tools.site_copies import SITES, build_site_copy, parse_arguments
 
-# Common Crawl's news files, for the files-per-hour estimate (see the README): about 1 GB of gzip each,
+# Common Crawl's news files, for the files-per-hour estimate (see docs/benchmarks.md): about 1 GB of gzip each,
 # holding roughly 35,000 responses (30-40k). Reading one costs its gzip bytes at the measured rate; each
 # response of one of our sites' articles costs what a page of the pass costs beyond reading.
 CC_NEWS_GZIP_MB = 1024

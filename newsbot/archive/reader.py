@@ -34,7 +34,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 from newsbot.core.reasons import Reason
 
 # Reason codes: what went wrong with a file or a record. Counted by the archive pass; a record of an
-# article URL that has one of these problems is dropped with it (see the README).
+# article URL that has one of these problems is dropped with it (see docs/archives.md).
 # The problems of a record are drop reasons of the crawl's vocabulary; those of a whole file are not.
 UNREADABLE = "unreadable"  # the file cannot be opened or read at all
 NOT_WARC = "not-warc"  # the file does not start with a WARC record (plain or gzip)
