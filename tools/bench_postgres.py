@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsbot.fixtures.tool import crawl_env
+from newsbot.fixtures.tool import crawl_command, crawl_env
 from tools.memory_probe import BENCH_SETTINGS
 from tools.site_copies import build_site_copy, parse_arguments
 
@@ -33,12 +33,12 @@ TARGET_RATIO = 0.10
 
 def _crawl(site: str, tree: Path, work: Path, name: str, dsn: str | None) -> dict[str, Any]:
     probe, out = work / f"{name}.probe.json", work / f"{name}.jsonl"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"replay={tree}", "-a", "discover=true",
-           "-O", f"{out}:jsonlines", "-s", f"NEWSBOT_SEEN_STORE={work / f'{name}.seen.sqlite'}",
-           "-s", f"NEWSBOT_MEMORY_PROBE={probe}", "-s", f"NEWSBOT_DROP_LOG={work / f'{name}.dropped.jsonl'}",
-           "-s", f"NEWSBOT_HEALTH_REPORT={work / f'{name}.health.json'}", "-L", "WARNING"]
+    settings: dict[str, object] = {
+        "NEWSBOT_SEEN_STORE": work / f"{name}.seen.sqlite", "NEWSBOT_MEMORY_PROBE": probe,
+        "NEWSBOT_DROP_LOG": work / f"{name}.dropped.jsonl", "NEWSBOT_HEALTH_REPORT": work / f"{name}.health.json"}
     if dsn:
-        cmd += ["-s", f"NEWSBOT_POSTGRES_DSN={dsn}", "-s", f"NEWSBOT_POSTGRES_JOURNAL={work / f'{name}.journal'}"]
+        settings |= {"NEWSBOT_POSTGRES_DSN": dsn, "NEWSBOT_POSTGRES_JOURNAL": work / f"{name}.journal"}
+    cmd = crawl_command(site, {"replay": tree, "discover": "true"}, settings, feed=out, log_level="WARNING")
     env = crawl_env(BENCH_SETTINGS)
     log = work / f"{name}.log"
     start = time.perf_counter()
