@@ -10,6 +10,7 @@ from pathlib import Path
 import lxml.etree
 import pytest
 
+from newsbot.crawl import feeds
 from newsbot.crawl.feeds import CannotAppend, FeedTail, feed_tail
 
 from .conftest import ALL_CASES, FIXTURES, scrapy
@@ -104,3 +105,11 @@ def test_a_json_array_written_on_one_line_and_cut_cannot_be_continued(tmp_path):
     path.write_bytes(b'[{"a": 1},{"b": ')
     with pytest.raises(CannotAppend, match="it does not end in whole JSON records"):
         feed_tail(path, {"format": "json"})
+
+
+def test_a_csv_row_longer_than_the_end_read_first_is_found_in_the_whole_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(feeds, "TAIL_WINDOW", 16)
+    whole = b'url\r\n"' + b"line\r\n" * 20 + b'"\r\n'
+    path = tmp_path / "feed.csv"
+    path.write_bytes(whole + b'"cut' + b"\n" * 20)
+    assert feed_tail(path, {"format": "csv", "fields": ["url"]}) == FeedTail(len(whole), True)

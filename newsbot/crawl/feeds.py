@@ -287,34 +287,22 @@ def _xml_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
 def _csv_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
     # Rows end in "\r\n" (the csv module's default); a field that holds a line break is quoted, so a row ends
     # at the last "\r\n" before which the quotes are balanced.
-    head = file.read(1 << 16)
-    header_end = head.find(b"\r\n")
-    if header_end < 0:
+    header_end = file.read(1 << 16).find(b"\r\n") + 2
+    if header_end < 2:
         return None
-    header_end += 2
-    quotes = 0
     size = file.seek(0, 2)
-    last_start = max(0, size - TAIL_WINDOW)
-    file.seek(0)
-    while file.tell() < last_start:
-        quotes += file.read(min(1 << 24, last_start - file.tell())).count(b'"')
-    data = file.read()
-    end = len(data)
-    while (end := data.rfind(b"\r\n", 0, end)) >= 0:
-        if (quotes + data.count(b'"', 0, end)) % 2 == 0 and last_start + end + 2 >= header_end:
-            keep = last_start + end + 2
-            return FeedTail(keep, keep > header_end)
-    # The window held no row's end: the last row is longer than the window (or the file is no CSV).
-    return None if last_start == 0 else _csv_tail_whole(file, header_end)
-
-
-def _csv_tail_whole(file: IO[bytes], header_end: int) -> FeedTail | None:
-    file.seek(0)
-    data = file.read()
-    end = len(data)
-    while (end := data.rfind(b"\r\n", 0, end)) >= 0:
-        if data.count(b'"', 0, end) % 2 == 0:
-            return FeedTail(end + 2, end + 2 > header_end)
+    # The end of the file first; the whole of it only if its last row is longer than that (or it is no CSV).
+    for start in dict.fromkeys((max(0, size - TAIL_WINDOW), 0)):
+        file.seek(0)
+        quotes = 0
+        while file.tell() < start:
+            quotes += file.read(min(1 << 24, start - file.tell())).count(b'"')
+        data = file.read()
+        end = len(data)
+        while (end := data.rfind(b"\r\n", 0, end)) >= 0:
+            if (quotes + data.count(b'"', 0, end)) % 2 == 0:
+                keep = start + end + 2
+                return FeedTail(keep, keep > header_end) if keep >= header_end else None
     return None
 
 
