@@ -63,8 +63,9 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.archive.middleware.WarcRecorderMiddleware": 990,
 }
 SPIDER_MIDDLEWARES = {
-    # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.crawl.distributed.
-    "newsbot.crawl.distributed.RequestDoneMiddleware": 990,
+    # Disabled (NotConfigured) unless REDIS_URL is set: see newsbot.crawl.distributed. The outermost one, so
+    # that the requests it schedules have been through every other middleware (referer, depth, URL length).
+    "newsbot.crawl.distributed.RequestDoneMiddleware": 10,
 }
 ITEM_PIPELINES = {
     "newsbot.pipelines.ValidatePipeline": 100,

@@ -160,3 +160,46 @@ def test_a_redis_that_does_not_answer_stops_the_crawl_before_it_starts(monkeypat
     crawler = add_on_crawler(monkeypatch, f"redis://127.0.0.1:{port}/0")
     with pytest.raises(CannotStart, match=rf"cannot reach Redis at redis://127.0.0.1:{port}/0"):
         distributed.Distributed(crawler).update_settings(crawler.settings)
+
+
+class _Engine:
+    """What the middleware needs of the engine: scheduling a request, here noted with what was done by then."""
+
+    def __init__(self, sent: list[Request]) -> None:
+        self.sent = sent
+        self.scheduled: list[tuple[str, int]] = []
+
+    def crawl(self, request: Request) -> None:
+        self.scheduled.append((request.url, len(self.sent)))
+
+
+async def _outputs(response, middleware):
+    async def callback_output():
+        yield Request("https://nasional.sindonews.com/read/2/12/b-2")
+        yield {"url": response.url}
+        yield Request("https://nasional.sindonews.com/read/3/12/c-3")
+
+    return [output async for output in middleware.process_spider_output(response, callback_output())]
+
+
+def test_a_request_is_done_only_once_its_requests_are_queued_and_its_records_written(monkeypatch, redis_server):
+    # Scrapy schedules a callback's requests from a queue it fills from the output: a worker killed after the
+    # output ended and before they were scheduled lost them (test_a_killed_worker_loses_nothing, now and then).
+    import asyncio
+
+    from scrapy.http import HtmlResponse
+
+    crawler = add_on_crawler(monkeypatch, redis_server)
+    sent = requests_done(crawler)
+    crawler.engine = engine = _Engine(sent)  # type: ignore[assignment]
+    middleware = distributed.RequestDoneMiddleware.from_crawler(crawler)
+    request = Request("https://nasional.sindonews.com/read/1/12/a-1")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    passed_on = asyncio.run(_outputs(response, middleware))
+    # Both requests were in the shared queue while the callback ran, and none was passed on to be scheduled
+    # later; the record was passed on to the pipelines, and the request is not done until it is written.
+    assert engine.scheduled == [("https://nasional.sindonews.com/read/2/12/b-2", 0),
+                                ("https://nasional.sindonews.com/read/3/12/c-3", 0)]
+    assert passed_on == [{"url": request.url}] and sent == []
+    middleware.item_finished(passed_on[0])
+    assert sent == [request]

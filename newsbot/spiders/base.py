@@ -23,7 +23,7 @@ from newsbot.core.extract import build_article, pagination
 from newsbot.core.page import ParsedPage
 from newsbot.core.reasons import Reason, Rejected
 from newsbot.crawl.arguments import arguments_help, read_arguments
-from newsbot.crawl.distributed import errback_done, redis_url
+from newsbot.crawl.distributed import errback_done, errback_outputs, redis_url
 from newsbot.crawl.drops import ARTICLE, failure_reason, page_dropped
 from newsbot.crawl.health import rules_checked
 from newsbot.crawl.seen import ArticleKeys, seen_store
@@ -143,9 +143,9 @@ class ArticleSpider(ListingCallbacks, scrapy.Spider):
 
     def all_pages_failed(self, failure: Failure) -> Iterator[Any]:
         # The one-request "all pages" view is missing (404, error): fall back to fetching page by page.
-        errback_done(self.crawler, failure.request)
         self.crawler.stats.inc_value("newsbot/pagination/all_pages_fallback")
-        yield from self._next_page(failure.request.cb_kwargs["pages"])
+        yield from errback_outputs(self.crawler, failure.request,
+                                   self._next_page(failure.request.cb_kwargs["pages"]))
 
     def parse_next_page(self, response: Response, pages: ArticlePages) -> Iterator[Any]:
         yield from self._next_page(pages.with_page(response))

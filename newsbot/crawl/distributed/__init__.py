@@ -25,7 +25,7 @@ import socket
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import redis
@@ -104,11 +104,27 @@ class Distributed(CrawlerAddon):
 
 
 def errback_done(crawler: Crawler, request: Request) -> None:
-    """Called by an errback once it has handled ``request``'s failure: Scrapy calls errbacks outside the
-    spider middlewares, where :class:`RequestDoneMiddleware` cannot see their end. Without Redis nothing
-    listens, and nothing is sent."""
+    """Called by an errback that yields nothing once it has handled ``request``'s failure: Scrapy calls
+    errbacks outside the spider middlewares, where :class:`RequestDoneMiddleware` cannot see their end.
+    Without Redis nothing listens, and nothing is sent."""
     if redis_url(crawler.settings):
         crawler.signals.send_catch_log(request_done, request=request)
+
+
+def errback_outputs(crawler: Crawler, request: Request, outputs: Iterable[Any]) -> Iterator[Any]:
+    """An errback's ``outputs`` for ``request``, handed on as :class:`RequestDoneMiddleware` hands on a
+    callback's: its requests in the shared queue, and its records written, before the request is done."""
+    middleware = crawler.get_spider_middleware(RequestDoneMiddleware) if redis_url(crawler.settings) else None
+    if middleware is None:
+        yield from outputs
+        return
+    work = middleware.work_of(request)
+    try:
+        for output in outputs:
+            if work.take(output):
+                yield output
+    finally:
+        work.end()
 
 
 class RedisSeenStore:
@@ -235,17 +251,54 @@ class ReliableScheduler(Scheduler):
         super().close(reason)
 
 
-class RequestDoneMiddleware:
-    """Spider middleware: a response's work is over when the record it produced has been through the
-    pipelines and the feed, or, if it produced none, once the spider's output for it has been consumed.
+class _Work:
+    """What one request's callback (or errback) handed on, and whether all of it is safe."""
 
-    (Scrapy hands items to the pipelines concurrently, so the end of the output is not yet the end of
-    the work: a worker killed in between would otherwise lose that record.)
+    def __init__(self, middleware: RequestDoneMiddleware, request: Request) -> None:
+        self.middleware, self.request = middleware, request
+        self.items = 0
+        self.ended = False
+
+    def take(self, output: Any) -> bool:
+        """Hand on one output: a request is scheduled now (False: it is not to be passed on); an item is
+        passed on (True) and awaited."""
+        if isinstance(output, Request):
+            # Scheduled now, into the shared queue: Scrapy schedules a callback's requests from a queue it
+            # fills from this output, so they would reach Redis only after the output is used up, and a
+            # worker killed in between would have finished this request with its requests nowhere.
+            self.middleware.crawler.engine.crawl(output)
+            return False
+        if is_item(output):
+            self.items += 1
+            self.middleware.waiting[id(output)] = self
+        return True
+
+    def item_finished(self) -> None:
+        self.items -= 1
+        self._maybe_done()
+
+    def end(self) -> None:
+        self.ended = True
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self.ended and self.items == 0:
+            self.middleware.crawler.signals.send_catch_log(request_done, request=self.request)
+
+
+class RequestDoneMiddleware:
+    """Spider middleware, the outermost one: a request's work is over when the requests its callback
+    yielded are in the shared queue and the records it produced have been through the pipelines and the
+    feed.
+
+    (Scrapy hands items to the pipelines, and requests to the scheduler, from a queue it fills from the
+    callback's output, so the end of the output is not yet the end of the work: a worker killed in between
+    would otherwise lose those records and requests.)
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.waiting: dict[int, Request] = {}
+        self.waiting: dict[int, _Work] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequestDoneMiddleware:
@@ -256,22 +309,22 @@ class RequestDoneMiddleware:
             crawler.signals.connect(middleware.item_finished, signal=signal)
         return middleware
 
+    def work_of(self, request: Request) -> _Work:
+        return _Work(self, request)
+
     async def process_spider_output(self, response: Any, result: Any) -> Any:
-        produced_item = False
+        work = self.work_of(response.request)
         try:
             async for output in result:
-                if is_item(output):
-                    produced_item = True
-                    self.waiting[id(output)] = response.request
-                yield output
+                if work.take(output):
+                    yield output
         finally:
-            if not produced_item:
-                self.crawler.signals.send_catch_log(request_done, request=response.request)
+            work.end()
 
     def item_finished(self, item: Any) -> None:
-        request = self.waiting.pop(id(item), None)
-        if request is not None:
-            self.crawler.signals.send_catch_log(request_done, request=request)
+        work = self.waiting.pop(id(item), None)
+        if work is not None:
+            work.item_finished()
 
 
 class RedisItemsPipeline:
