@@ -203,3 +203,19 @@ def test_a_request_is_done_only_once_its_requests_are_queued_and_its_records_wri
     assert passed_on == [{"url": request.url}] and sent == []
     middleware.item_finished(passed_on[0])
     assert sent == [request]
+
+
+def test_an_errback_s_requests_and_records_are_handed_on_as_a_callback_s(monkeypatch, redis_server):
+    # The page-by-page fallback yields from an errback, which Scrapy runs outside the spider middlewares.
+    crawler = add_on_crawler(monkeypatch, redis_server)
+    sent = requests_done(crawler)
+    crawler.engine = engine = _Engine(sent)  # type: ignore[assignment]
+    middleware = distributed.RequestDoneMiddleware.from_crawler(crawler)
+    monkeypatch.setattr(crawler, "get_spider_middleware", lambda cls: middleware if cls is type(middleware) else None)
+    request = Request("https://nasional.sindonews.com/read/1/12/a-1?showpage=all")
+    page = Request("https://nasional.sindonews.com/read/1/12/a-1/2")
+    record = {"url": "https://nasional.sindonews.com/read/1/12/a-1"}
+    passed_on = list(distributed.errback_outputs(crawler, request, iter([page, record])))
+    assert engine.scheduled == [(page.url, 0)] and passed_on == [record] and sent == []
+    middleware.item_finished(record)
+    assert sent == [request]
