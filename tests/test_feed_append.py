@@ -36,6 +36,8 @@ def read_records(path: Path) -> list[dict[str, str]]:
     """The records of a feed file as the format's standard reader sees them (url and site of each)."""
     if path.suffix == ".json":
         return [{"url": r["url"], "site": r["site"]} for r in json.loads(path.read_text(encoding="utf-8"))]
+    if path.suffix == ".jsonl":
+        return [{"url": r["url"], "site": r["site"]} for r in map(json.loads, path.read_text().splitlines())]
     if path.suffix == ".xml":
         root = lxml.etree.parse(str(path)).getroot()
         assert root.tag == "items"
@@ -113,3 +115,14 @@ def test_a_csv_row_longer_than_the_end_read_first_is_found_in_the_whole_file(tmp
     path = tmp_path / "feed.csv"
     path.write_bytes(whole + b'"cut' + b"\n" * 20)
     assert feed_tail(path, {"format": "csv", "fields": ["url"]}) == FeedTail(len(whole), True)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_the_records_at_the_end_of_a_feed_count_as_seen(tmp_path, fmt):
+    # A crawl killed after writing a record and before marking it seen: the next crawl appending to that
+    # feed reads its last records as seen, and does not write them twice (-o out.jsonl is format "jsonl").
+    out = tmp_path / f"out.{fmt}"
+    append("tribun", out, tmp_path)
+    (tmp_path / "tribun-seen.sqlite").unlink()
+    log = append("tribun", out, tmp_path)
+    assert len(read_records(out)) == len(site_urls("tribun")), log[-2000:]

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # Formats whose files are not lines: appending to them is the exporter's business (newsbot.crawl.parquet).
 NOT_LINES = frozenset({"parquet"})
 # Formats with one record per line: JSON Lines, and the JSON array as Scrapy writes it (one element a line).
-RECORD_LINES = frozenset({"jsonlines", "jl", "json"})
+RECORD_LINES = frozenset({"jsonlines", "jsonl", "jl", "json"})
 # The attribute of an opened feed file that tells its exporter what the file already holds.
 TAIL = "newsbot_tail"
 # The columns of a CSV feed, the elements of an XML item: the record's fields, in its declared order.
