@@ -31,9 +31,18 @@ TRIBUN_URLS = sorted(json.loads((case.directory / "expected.json").read_text(enc
 QUICK = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0.01"]
 
 
-def missing_under(tmp_path: Path, command: list[str], message: str) -> tuple[list[str], str]:
-    missing = str(tmp_path / "missing")
-    return [arg.replace("{missing}", missing) for arg in command], message.replace("{missing}", missing)
+def with_folders(tmp_path: Path, command: list[str], message: str) -> tuple[list[str], str]:
+    """``command`` and ``message`` with ``{missing}`` a folder that does not exist and ``{empty}`` an empty one
+    (a fixed path such as /nonexistent exists on some machines: it is nobody's home directory)."""
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    folders = {"{missing}": str(tmp_path / "missing"), "{empty}": str(tmp_path / "empty")}
+
+    def put(text: str) -> str:
+        for placeholder, folder in folders.items():
+            text = text.replace(placeholder, folder)
+        return text
+
+    return [put(arg) for arg in command], put(message)
 
 
 def last_line(output: str) -> str:
@@ -73,8 +82,7 @@ def last_line(output: str) -> str:
      "since='today' is not a date; use YYYY-MM-DD"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_a_usage_error_is_one_line_and_exit_code_2(command, message, tmp_path):
-    # A folder this test knows is missing: on some machines /nonexistent exists (nobody's home directory).
-    command, message = missing_under(tmp_path, command, message)
+    command, message = with_folders(tmp_path, command, message)
     result = scrapy(*command)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""
@@ -264,10 +272,7 @@ def fixtures_tool(*args: str) -> subprocess.CompletedProcess[str]:
     (["diff", "--site", "bisnis", str(TRIBUN_CASE)], "is a tribun case (it is in a tribun folder), not bisnis"),
 ], ids=["missing-folder", "empty-folder", "unknown-site", "record-unknown-site", "site-mismatch"])
 def test_fixtures_tool_usage_errors_are_one_line(args, message, tmp_path):
-    args, message = missing_under(tmp_path, args, message)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    args, message = [a.replace("{empty}", str(empty)) for a in args], message.replace("{empty}", str(empty))
+    args, message = with_folders(tmp_path, args, message)
     result = fixtures_tool(*args)
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()

@@ -72,11 +72,12 @@ class Command(ProjectCommand, ScrapyCommand):
         date = datetime.now(UTC).strftime("%Y-%m-%d")
         template = {"name": FEED_NAME, "date": date}
         feed = opts.overwrite_output or opts.output or self.settings.get("NEWSBOT_FEED") % template
-        named, said = feed.removeprefix("file://"), feed.endswith(":jsonlines")
-        if named.removesuffix(":jsonlines") in ("-", "stdout:"):
+        said = feed.endswith(":jsonlines")
+        named = feed.removeprefix("file://").removesuffix(":jsonlines")
+        if named in ("-", "stdout:"):
             # As Scrapy's -O -: the records on standard output (the log is on standard error), for a pipe.
             named, said = "/dev/stdout", True
-        self.feed_path = Path(named.removesuffix(":jsonlines"))
+        self.feed_path = Path(named)
         suffix = self.feed_path.suffix.lower()
         # The pass writes its feed itself, as JSON Lines: a name that promises another format (a .json array,
         # a .parquet table, a .gz file) would hold JSON Lines, which its reader would refuse or misread.

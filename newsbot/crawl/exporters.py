@@ -80,7 +80,7 @@ class ArticleCsvExporter(_ReadableCells, CsvItemExporter):
     """``-O out.csv``: one row per record, one readable cell per field; appended to, no second header."""
 
     def start_exporting(self) -> None:
-        # The columns were checked against the file's header before the crawl started (AppendCheck).
+        # The storage kept the file only if its header row is this feed's columns (newsbot.crawl.feeds).
         if _tail(self.stream) is not None:
             self._headers_not_written = False
         super().start_exporting()

@@ -19,7 +19,6 @@ import io
 import json
 import logging
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -121,8 +120,7 @@ class PipeFeedStorage(StdoutFeedStorage):
         return cls(uri, feed_options=feed_options, crawler=crawler)
 
     def open(self, spider: Spider) -> IO[bytes]:
-        stream = self._stdout if self._stdout is not sys.stdout.buffer else None
-        self.pipe = _Pipe(stream, self._reader_gone)
+        self.pipe = _Pipe(self._stdout.fileno(), self._reader_gone)
         return self.pipe  # type: ignore[return-value]
 
     def _scraped(self) -> None:
@@ -143,9 +141,9 @@ class PipeFeedStorage(StdoutFeedStorage):
 class _Pipe(io.RawIOBase):
     """Standard output, unbuffered: a write goes to the pipe at once, or, once the reader has gone, nowhere."""
 
-    def __init__(self, stream: IO[bytes] | None, reader_gone: Any) -> None:
+    def __init__(self, fd: int, reader_gone: Any) -> None:
         super().__init__()
-        self.stream = stream
+        self.fd = fd
         self.reader_gone = reader_gone
         self.gone = False
 
@@ -157,21 +155,13 @@ class _Pipe(io.RawIOBase):
         if self.gone:
             return size
         try:
-            if self.stream is not None:
-                self.stream.write(data)
-                self.stream.flush()
-            else:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(sys.stdout.fileno(), view):]
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
         except BrokenPipeError:
             self.gone = True
             self.reader_gone()
         return size
-
-    def close(self) -> None:
-        # Standard output stays open for whatever else the process prints.
-        super().close()
 
 
 def output_closed(crawler: Crawler) -> bool:
@@ -190,8 +180,6 @@ def feed_tail(path: Path, options: dict[str, Any]) -> FeedTail | None:
         tail = reader(file, options)
     if tail is None:
         raise CannotAppend(f"it does not end in whole {options['format'].upper()} records")
-    if options["format"] == "csv" and (header := csv_header(path)) != (columns := csv_columns(options)):
-        raise CannotAppend(f"its columns are not this feed's: {_first_difference(header or [], columns)}")
     return tail
 
 
@@ -287,9 +275,13 @@ def _xml_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
 def _csv_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
     # Rows end in "\r\n" (the csv module's default); a field that holds a line break is quoted, so a row ends
     # at the last "\r\n" before which the quotes are balanced.
-    header_end = file.read(1 << 16).find(b"\r\n") + 2
-    if header_end < 2:
+    header, found, _ = file.read(1 << 16).partition(b"\r\n")
+    if not found:
         return None
+    columns = csv_columns(options)
+    if (names := next(csv.reader([header.decode("utf-8", "replace")]), [])) != columns:
+        raise CannotAppend(f"its columns are not this feed's: {_first_difference(names, columns)}")
+    header_end = len(header) + 2
     size = file.seek(0, 2)
     # The end of the file first; the whole of it only if its last row is longer than that (or it is no CSV).
     for start in dict.fromkeys((max(0, size - TAIL_WINDOW), 0)):
@@ -304,15 +296,6 @@ def _csv_tail(file: IO[bytes], options: dict[str, Any]) -> FeedTail | None:
                 keep = start + end + 2
                 return FeedTail(keep, keep > header_end) if keep >= header_end else None
     return None
-
-
-def csv_header(path: Path) -> list[str] | None:
-    """The column names of an existing CSV feed file (its first row), None when it is empty or missing."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
-    with path.open("rb") as file:
-        first = file.read(1 << 16).partition(b"\r\n")[0]
-    return next(csv.reader(io.StringIO(first.decode("utf-8", "replace"))), [])
 
 
 def csv_columns(options: dict[str, Any]) -> list[str]:
@@ -357,29 +340,14 @@ def drop_partial_last_line(path: Path) -> None:
 
     Such a record was never marked seen, so the resumed crawl writes it again, whole.
     """
-    if not path.exists() or path.stat().st_size == 0:
+    if not path.is_file() or path.stat().st_size == 0:
         return
-    with path.open("rb+") as file:
-        size = file.seek(0, 2)
-        file.seek(size - 1)
+    with path.open("rb") as file:
+        file.seek(-1, 2)
         if file.read(1) == b"\n":
             return
-        # Walk back in blocks to the last newline; a record is at most a few MB.
-        end, block = size, 1 << 16
-        while end > 0:
-            start = max(0, end - block)
-            file.seek(start)
-            chunk = file.read(end - start)
-            newline = chunk.rfind(b"\n")
-            if newline >= 0:
-                keep = start + newline + 1
-                break
-            end = start
-        else:
-            keep = 0
-        file.truncate(keep)
-    logger.warning("feed %s ended in a half-written record (%d bytes); it was cut and will be written again",
-                   path, size - keep)
+        keep = next((start + data.rfind(b"\n") + 1 for start, data in _windows(file) if b"\n" in data), 0)
+    _cut(path, FeedTail(keep, keep > 0))
 
 
 def last_records(path: Path, tail_bytes: int = 1 << 20) -> list[dict[str, Any]]:

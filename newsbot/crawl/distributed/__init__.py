@@ -118,7 +118,7 @@ def errback_outputs(crawler: Crawler, request: Request, outputs: Iterable[Any]) 
     if middleware is None:
         yield from outputs
         return
-    work = middleware.work_of(request)
+    work = _Work(middleware, request)
     try:
         for output in outputs:
             if work.take(output):
@@ -309,11 +309,8 @@ class RequestDoneMiddleware:
             crawler.signals.connect(middleware.item_finished, signal=signal)
         return middleware
 
-    def work_of(self, request: Request) -> _Work:
-        return _Work(self, request)
-
     async def process_spider_output(self, response: Any, result: Any) -> Any:
-        work = self.work_of(response.request)
+        work = _Work(self, response.request)
         try:
             async for output in result:
                 if work.take(output):
