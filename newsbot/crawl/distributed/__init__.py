@@ -252,12 +252,12 @@ class ReliableScheduler(Scheduler):
 
 
 class _Work:
-    """What one request's callback (or errback) handed on, and whether all of it is safe."""
+    """What one request's callback (or errback) handed on, and whether all of it is safe: the output itself
+    and each record it yielded are pending until the output ends and the record is written."""
 
     def __init__(self, middleware: RequestDoneMiddleware, request: Request) -> None:
         self.middleware, self.request = middleware, request
-        self.items = 0
-        self.ended = False
+        self.pending = 1  # the output, until end()
 
     def take(self, output: Any) -> bool:
         """Hand on one output: a request is scheduled now (False: it is not to be passed on); an item is
@@ -269,20 +269,14 @@ class _Work:
             self.middleware.crawler.engine.crawl(output)
             return False
         if is_item(output):
-            self.items += 1
+            self.pending += 1
             self.middleware.waiting[id(output)] = self
         return True
 
-    def item_finished(self) -> None:
-        self.items -= 1
-        self._maybe_done()
-
     def end(self) -> None:
-        self.ended = True
-        self._maybe_done()
-
-    def _maybe_done(self) -> None:
-        if self.ended and self.items == 0:
+        """The output ended, or one of its records was written (or dropped)."""
+        self.pending -= 1
+        if self.pending == 0:
             self.middleware.crawler.signals.send_catch_log(request_done, request=self.request)
 
 
@@ -321,7 +315,7 @@ class RequestDoneMiddleware:
     def item_finished(self, item: Any) -> None:
         work = self.waiting.pop(id(item), None)
         if work is not None:
-            work.item_finished()
+            work.end()
 
 
 class RedisItemsPipeline:
